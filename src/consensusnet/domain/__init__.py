@@ -1,0 +1,1 @@
+"""Pydantic types and settings shared by every layer."""

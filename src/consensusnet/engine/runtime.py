@@ -1,0 +1,127 @@
+"""The durable runtime port, the in-memory runtime for unit tests, and the session runner.
+
+A workflow is a plain async function of a WorkflowContext. Everything nondeterministic (an LLM
+call, a retrieval, the clock, randomness) runs inside `ctx.step(name, fn)`: a finished step's
+result is kept, and a workflow re-run after a crash gets the kept result instead of running the
+step again. Step names must be unique within one run of a workflow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from consensusnet.domain.errors import ConsensusNetError
+from consensusnet.domain.events import SessionCompleted, SessionFailed, SessionStarted
+from consensusnet.engine.sessions import SessionLog
+
+R = TypeVar("R")
+
+
+class WorkflowContext(Protocol):
+    """What a running workflow may do that is not pure computation."""
+
+    session_id: str
+
+    async def step(self, name: str, fn: Callable[[], Awaitable[R]]) -> R: ...
+
+
+Workflow = Callable[[WorkflowContext], Awaitable[dict[str, Any]]]
+
+
+class Runtime(Protocol):
+    """Starts sessions durably and runs their workflows to the end, across crashes."""
+
+    name: str
+
+    def register(self, kind: str, workflow: Workflow) -> None: ...
+
+    async def launch(self) -> None: ...
+
+    async def start(self, kind: str, session_id: str) -> None: ...
+
+    async def wait(self, session_id: str, timeout: float | None = None) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+
+class DuplicateStepError(RuntimeError):
+    """A workflow used one step name twice in a run: its replay would be ambiguous."""
+
+
+async def run_session(
+    ctx: WorkflowContext, log: SessionLog, workflow: Workflow, runtime_name: str
+) -> None:
+    """Run a session's workflow between its lifecycle events."""
+    await log.append(ctx.session_id, SessionStarted(runtime=runtime_name))
+    try:
+        result = await workflow(ctx)
+    except ConsensusNetError as error:
+        failed = SessionFailed(error=str(error), hint=error.hint)
+
+        async def record_failure() -> None:
+            await log.append(ctx.session_id, failed)
+
+        await ctx.step("session.failed", record_failure)
+        return
+
+    async def record_completion() -> None:
+        await log.append(ctx.session_id, SessionCompleted(result=result))
+
+    await ctx.step("session.completed", record_completion)
+
+
+class MemoryContext:
+    """A workflow context whose step results live in a dict shared across 'restarts'."""
+
+    def __init__(self, session_id: str, memory: dict[tuple[str, str], Any]) -> None:
+        self.session_id = session_id
+        self._memory = memory
+        self._seen: set[str] = set()
+
+    async def step(self, name: str, fn: Callable[[], Awaitable[R]]) -> R:
+        if name in self._seen:
+            raise DuplicateStepError(f"Step name {name!r} used twice in one run.")
+        self._seen.add(name)
+        key = (self.session_id, name)
+        if key in self._memory:
+            return self._memory[key]  # type: ignore[no-any-return]
+        result = await fn()
+        self._memory[key] = result
+        return result
+
+
+class InMemoryRuntime:
+    """Runs workflows as asyncio tasks; pass the same `memory` to a new instance to 'resume'."""
+
+    name = "memory"
+
+    def __init__(self, log: SessionLog, memory: dict[tuple[str, str], Any] | None = None) -> None:
+        self.log = log
+        self.memory: dict[tuple[str, str], Any] = memory if memory is not None else {}
+        self._workflows: dict[str, Workflow] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def register(self, kind: str, workflow: Workflow) -> None:
+        self._workflows[kind] = workflow
+
+    async def launch(self) -> None:
+        return None
+
+    async def start(self, kind: str, session_id: str) -> None:
+        if session_id in self._tasks and not self._tasks[session_id].done():
+            return
+        workflow = self._workflows[kind]
+        ctx = MemoryContext(session_id, self.memory)
+        self._tasks[session_id] = asyncio.create_task(
+            run_session(ctx, self.log, workflow, self.name)
+        )
+
+    async def wait(self, session_id: str, timeout: float | None = None) -> None:
+        await asyncio.wait_for(asyncio.shield(self._tasks[session_id]), timeout)
+
+    async def shutdown(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)

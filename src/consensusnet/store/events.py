@@ -1,0 +1,213 @@
+"""The event log and the sessions index: append-only in code, one transaction per append."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consensusnet.domain.errors import NotFoundError
+from consensusnet.domain.records import IndexUpdate, RawEvent, SessionRow, StoredRow
+from consensusnet.store.tables import events, sessions
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class EventStore:
+    """Appends events with gap-free per-session sequence numbers and reads them back."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def create_session(
+        self,
+        session_id: str,
+        *,
+        kind: str,
+        title: str,
+        owner: str | None,
+        first: RawEvent,
+        status: str = "pending",
+    ) -> StoredRow:
+        """Insert the index row and event 1 in one transaction."""
+        now = _now()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(sessions).values(
+                    id=session_id,
+                    owner=owner,
+                    kind=kind,
+                    status=status,
+                    title=title,
+                    created_at=now,
+                    updated_at=now,
+                    last_seq=1,
+                )
+            )
+            await conn.execute(
+                insert(events).values(
+                    session_id=session_id,
+                    seq=1,
+                    type=first.type,
+                    v=first.v,
+                    key=first.key,
+                    data=first.data,
+                    created_at=now,
+                )
+            )
+        return StoredRow(
+            session_id=session_id,
+            seq=1,
+            type=first.type,
+            v=first.v,
+            key=first.key,
+            data=first.data,
+            created_at=now,
+        )
+
+    async def append(
+        self, session_id: str, batch: list[RawEvent], index: IndexUpdate | None = None
+    ) -> list[StoredRow]:
+        """Append events after the session's last one; the index row changes in the same commit."""
+        if not batch:
+            return []
+        index = index or IndexUpdate()
+        now = _now()
+        values: dict[str, Any] = {
+            "last_seq": sessions.c.last_seq + len(batch),
+            "updated_at": now,
+            "cost_usd": sessions.c.cost_usd + index.cost_usd,
+            "input_tokens": sessions.c.input_tokens + index.input_tokens,
+            "output_tokens": sessions.c.output_tokens + index.output_tokens,
+            "llm_calls": sessions.c.llm_calls + index.llm_calls,
+        }
+        if index.status:
+            values["status"] = index.status
+        if index.title:
+            values["title"] = index.title
+        async with self.engine.begin() as conn:
+            # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) first, so
+            # concurrent appends to one session serialize and sequence numbers never collide.
+            result = await conn.execute(
+                update(sessions)
+                .where(sessions.c.id == session_id)
+                .values(**values)
+                .returning(sessions.c.last_seq)
+            )
+            last = result.scalar_one_or_none()
+            if last is None:
+                raise NotFoundError(f"No session {session_id!r}.")
+            first_seq = last - len(batch) + 1
+            rows = [
+                {
+                    "session_id": session_id,
+                    "seq": first_seq + offset,
+                    "type": item.type,
+                    "v": item.v,
+                    "key": item.key,
+                    "data": item.data,
+                    "created_at": now,
+                }
+                for offset, item in enumerate(batch)
+            ]
+            await conn.execute(insert(events), rows)
+        return [StoredRow(**row) for row in rows]
+
+    async def read(
+        self, session_id: str, *, after: int = 0, limit: int | None = None
+    ) -> list[StoredRow]:
+        """Events with seq > `after`, in order."""
+        query = (
+            select(events)
+            .where(events.c.session_id == session_id, events.c.seq > after)
+            .order_by(events.c.seq)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        async with self.engine.connect() as conn:
+            result = await conn.execute(query)
+            return [_row(row._mapping) for row in result]
+
+    async def find_by_key(self, session_id: str, event_type: str, key: str) -> StoredRow | None:
+        """The latest event of a type carrying an idempotency key, if any."""
+        query = (
+            select(events)
+            .where(
+                events.c.session_id == session_id,
+                events.c.key == key,
+                events.c.type == event_type,
+            )
+            .order_by(events.c.seq.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return _row(row._mapping) if row else None
+
+    async def get_session(self, session_id: str) -> SessionRow:
+        """One session's index row, or NotFoundError."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(sessions).where(sessions.c.id == session_id))).first()
+        if row is None:
+            raise NotFoundError(
+                f"No session {session_id!r}.", hint="`consensusnet sessions list` shows them."
+            )
+        return _session(row._mapping)
+
+    async def find_sessions(self, prefix: str) -> list[str]:
+        """Ids starting with `prefix` (so people can type a short id)."""
+        query = select(sessions.c.id).where(sessions.c.id.startswith(prefix)).limit(5)
+        async with self.engine.connect() as conn:
+            return [row[0] for row in await conn.execute(query)]
+
+    async def list_sessions(
+        self,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        owner: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[SessionRow], int]:
+        """A page of sessions, newest first, and the total that match."""
+        conditions = []
+        if kind:
+            conditions.append(sessions.c.kind == kind)
+        if status:
+            conditions.append(sessions.c.status == status)
+        if owner:
+            conditions.append(sessions.c.owner == owner)
+        query = select(sessions).where(*conditions)
+        count = select(func.count()).select_from(sessions).where(*conditions)
+        page = query.order_by(sessions.c.created_at.desc()).limit(limit).offset(offset)
+        async with self.engine.connect() as conn:
+            total = (await conn.execute(count)).scalar_one()
+            rows = [_session(row._mapping) for row in await conn.execute(page)]
+        return rows, int(total)
+
+
+def _row(mapping: Any) -> StoredRow:
+    return StoredRow(
+        session_id=mapping["session_id"],
+        seq=mapping["seq"],
+        type=mapping["type"],
+        v=mapping["v"],
+        key=mapping["key"],
+        data=mapping["data"],
+        created_at=_aware(mapping["created_at"]),
+    )
+
+
+def _session(mapping: Any) -> SessionRow:
+    data = dict(mapping)
+    data["created_at"] = _aware(data["created_at"])
+    data["updated_at"] = _aware(data["updated_at"])
+    return SessionRow(**data)
