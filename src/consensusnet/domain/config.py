@@ -78,6 +78,7 @@ class Settings(BaseSettings):
 
     # Durable runtime.
     runtime: Literal["dbos", "memory"] = "dbos"
+    worker_id: str = "local"
 
     @field_validator("fallbacks", mode="before")
     @classmethod

@@ -28,6 +28,7 @@ class WorkflowContext(Protocol):
 
 
 Workflow = Callable[[WorkflowContext], Awaitable[dict[str, Any]]]
+Runner = Callable[[WorkflowContext], Awaitable[None]]
 
 
 class Runtime(Protocol):
@@ -35,9 +36,11 @@ class Runtime(Protocol):
 
     name: str
 
-    def register(self, kind: str, workflow: Workflow) -> None: ...
+    def register(self, kind: str, runner: Runner) -> None: ...
 
     async def launch(self) -> None: ...
+
+    async def exists(self, session_id: str) -> bool: ...
 
     async def start(self, kind: str, session_id: str) -> None: ...
 
@@ -97,14 +100,16 @@ class InMemoryRuntime:
 
     name = "memory"
 
-    def __init__(self, log: SessionLog, memory: dict[tuple[str, str], Any] | None = None) -> None:
-        self.log = log
+    def __init__(self, memory: dict[tuple[str, str], Any] | None = None) -> None:
         self.memory: dict[tuple[str, str], Any] = memory if memory is not None else {}
-        self._workflows: dict[str, Workflow] = {}
+        self._runners: dict[str, Runner] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
-    def register(self, kind: str, workflow: Workflow) -> None:
-        self._workflows[kind] = workflow
+    def register(self, kind: str, runner: Runner) -> None:
+        self._runners[kind] = runner
+
+    async def exists(self, session_id: str) -> bool:
+        return session_id in self._tasks
 
     async def launch(self) -> None:
         return None
@@ -112,11 +117,8 @@ class InMemoryRuntime:
     async def start(self, kind: str, session_id: str) -> None:
         if session_id in self._tasks and not self._tasks[session_id].done():
             return
-        workflow = self._workflows[kind]
         ctx = MemoryContext(session_id, self.memory)
-        self._tasks[session_id] = asyncio.create_task(
-            run_session(ctx, self.log, workflow, self.name)
-        )
+        self._tasks[session_id] = asyncio.create_task(self._runners[kind](ctx))
 
     async def wait(self, session_id: str, timeout: float | None = None) -> None:
         await asyncio.wait_for(asyncio.shield(self._tasks[session_id]), timeout)

@@ -252,6 +252,7 @@ class LLMGateway:
                 await self._sleep(self._backoff(attempt, error.retry_after))
                 continue
             response.latency_s = time.perf_counter() - started
+            response.provider = target.provider  # the name it was configured under
             await self.ledger.record(
                 CallRecord(
                     session_id=ctx.session_id,

@@ -1,0 +1,92 @@
+"""What every command shares: settings with the global overrides, the app, errors, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from consensusnet.domain.config import Settings
+from consensusnet.domain.errors import ConsensusNetError
+
+T = TypeVar("T")
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class Overrides:
+    """Global CLI options that override the settings."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+OVERRIDES = Overrides()
+
+
+def load_settings(**extra: Any) -> Settings:
+    """Settings from env and .env, with --provider/--model and `extra` on top."""
+    try:
+        return Settings(**{**OVERRIDES.values, **extra})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
+        )
+        raise ConsensusNetError(
+            f"Invalid settings: {problems}", hint="Check your environment and .env."
+        ) from None
+
+
+def fail(message: str, hint: str = "") -> typer.Exit:
+    """Print an error (and a hint) to stderr; return the Exit to raise."""
+    err_console.print(f"[bold red]Error:[/] {message}")
+    if hint:
+        err_console.print(f"[yellow]Hint:[/] {hint}")
+    return typer.Exit(code=1)
+
+
+def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run an async command; domain errors become a message and exit code 1, never a traceback."""
+    try:
+        return asyncio.run(_wrap(coro_factory))
+    except ConsensusNetError as error:
+        raise fail(str(error), error.hint) from None
+    except KeyboardInterrupt:
+        err_console.print("[yellow]Interrupted.[/]")
+        raise typer.Exit(code=130) from None
+
+
+async def _wrap(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    return await coro_factory()
+
+
+def is_interactive() -> bool:
+    """True when a person is at the terminal."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+@contextmanager
+def waiting(message: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with elapsed time on stderr while something slow runs; yields a text updater."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    task = progress.add_task(message, total=None)
+
+    def update(text: str) -> None:
+        progress.update(task, description=text)
+
+    with progress:
+        yield update

@@ -1,0 +1,156 @@
+"""The composition root: builds the object graph from Settings. CLI, API and workers call it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consensusnet import __version__
+from consensusnet.domain.config import Settings
+from consensusnet.domain.events import SessionCreated
+from consensusnet.embed.port import Embedder
+from consensusnet.embed.registry import make_embedder
+from consensusnet.engine.runtime import InMemoryRuntime, Runtime, Workflow, WorkflowContext, run_session
+from consensusnet.engine.sessions import EventLedger, LocalNotifier, SessionLog
+from consensusnet.llm.gateway import LLMGateway
+from consensusnet.llm.port import LLMProvider
+from consensusnet.llm.pricing import PriceTable
+from consensusnet.llm.registry import ProviderRegistry, load_registry
+from consensusnet.llm.router import Router
+from consensusnet.store.db import make_engine, migrate
+from consensusnet.store.events import EventStore
+
+
+@dataclass
+class Services:
+    """Everything a workflow may use, bound to one event loop."""
+
+    settings: Settings
+    engine: AsyncEngine
+    store: EventStore
+    log: SessionLog
+    gateway: LLMGateway
+    embedder: Embedder
+    providers: dict[str, LLMProvider]
+
+
+WorkflowBuilder = Callable[[Services, dict[str, Any]], Workflow]
+
+
+class App:
+    """One per process: settings, provider registry, runtime, and per-loop services."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: ProviderRegistry | None = None,
+        runtime: Runtime | None = None,
+        providers: dict[str, LLMProvider] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry or load_registry()
+        self._fixed_providers = providers or {}
+        self._services: dict[int, Services] = {}
+        self._workflows: dict[str, WorkflowBuilder] = {}
+        self._migrated = False
+        self.runtime: Runtime = runtime or self._make_runtime()
+
+    def _make_runtime(self) -> Runtime:
+        if self.settings.runtime == "memory":
+            return InMemoryRuntime()
+        from consensusnet.runtime.dbos import DbosRuntime
+
+        return DbosRuntime(
+            self.settings.resolved_database_url,
+            app_version=f"consensusnet-{__version__}",
+            executor_id=self.settings.worker_id,
+        )
+
+    # -- services ----------------------------------------------------------------------------
+
+    def provider(self, name: str, cache: dict[str, LLMProvider]) -> LLMProvider:
+        """The named provider, built once per loop (the local model itself loads once per process)."""
+        if name in self._fixed_providers:
+            return self._fixed_providers[name]
+        if name not in cache:
+            cache[name] = self.registry.create(name, self.settings)
+        return cache[name]
+
+    async def services(self) -> Services:
+        """The services for the running event loop, built on first use."""
+        loop_id = id(asyncio.get_running_loop())
+        if loop_id not in self._services:
+            self._services[loop_id] = await self._build_services()
+        return self._services[loop_id]
+
+    async def _build_services(self) -> Services:
+        settings = self.settings
+        engine = make_engine(settings.resolved_database_url)
+        if not self._migrated:
+            await migrate(engine)
+            self._migrated = True
+        store = EventStore(engine)
+        log = SessionLog(store, LocalNotifier())
+        cache: dict[str, LLMProvider] = {}
+        gateway = LLMGateway(
+            Router(settings),
+            lambda name: self.provider(name, cache),
+            ledger=EventLedger(log),
+            prices=PriceTable(settings.llm_prices),
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_max_retries,
+            concurrency=settings.llm_concurrency,
+        )
+        return Services(
+            settings=settings,
+            engine=engine,
+            store=store,
+            log=log,
+            gateway=gateway,
+            embedder=make_embedder(settings),
+            providers=cache,
+        )
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def register_workflow(self, kind: str, build: WorkflowBuilder) -> None:
+        """Make a session kind runnable; `build(services, input)` returns its workflow."""
+        self._workflows[kind] = build
+
+        async def runner(ctx: WorkflowContext) -> None:
+            services = await self.services()
+            view = await services.log.view(ctx.session_id)
+            workflow = build(services, {"input": view.input, "options": view.options})
+            await run_session(ctx, services.log, workflow, self.runtime.name)
+
+        self.runtime.register(kind, runner)
+
+    async def start(self) -> Services:
+        """Migrate, launch the runtime; returns this loop's services."""
+        services = await self.services()
+        await self.runtime.launch()
+        return services
+
+    async def create_session(self, created: SessionCreated, session_id: str | None = None) -> str:
+        """Record a new session and hand it to the runtime."""
+        services = await self.services()
+        session_id = await services.log.create(created, session_id)
+        await self.runtime.start(created.kind, session_id)
+        return session_id
+
+    async def close(self) -> None:
+        """Stop the runtime and release connections and clients."""
+        await self.runtime.shutdown()
+        # Services built on another loop (DBOS recovery) die with that loop; close ours.
+        services = self._services.pop(id(asyncio.get_running_loop()), None)
+        if services is not None:
+            for provider in services.providers.values():
+                closer = getattr(provider, "aclose", None)
+                if closer is not None:
+                    await closer()
+            await services.engine.dispose()

@@ -1,0 +1,1 @@
+"""Durable runtime adapters (DBOS) behind the engine's runtime port."""
