@@ -1,0 +1,33 @@
+# ConsensusNet developer commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --frozen
+
+.PHONY: help setup demo test lint fmt bench bench-overhead
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+setup: ## Install uv if missing, then the locked dependencies (first run builds llama-cpp-python, ~5 min)
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+demo: setup ## Run the main job on the embedded local model (no network, no servers)
+	$(RUN) consensusnet ask "Name three primary colours"
+
+test: setup ## Run the whole test suite (unit, integration against PostgreSQL and Redis, real local model)
+	$(RUN) pytest
+
+lint: setup ## ruff (lint + format check), mypy, import-linter
+	$(RUN) ruff check src tests
+	$(RUN) ruff format --check src tests
+	$(RUN) mypy
+	$(RUN) lint-imports
+
+fmt: setup ## Format and autofix with ruff
+	$(RUN) ruff format src tests
+	$(RUN) ruff check --fix src tests
+
+bench: setup ## Benchmarks: engine overhead (K=3 rounds x P=5 calls, 0.5 s per call)
+	$(RUN) consensusnet bench overhead --rounds 3 --parallel 5 --latency 0.5
