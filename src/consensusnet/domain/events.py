@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from consensusnet.domain.events_board import BoardEvent
+from consensusnet.domain.events_verify import VerifyEvent
 from consensusnet.domain.llm import Usage
 
 SessionStatus = Literal[
@@ -105,7 +107,9 @@ Event = Annotated[
     | SessionFailed
     | SessionCancelled
     | LLMCalled
-    | StepRecorded,
+    | StepRecorded
+    | BoardEvent
+    | VerifyEvent,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from consensusnet.domain.errors import ConsensusNetError
-from consensusnet.domain.events import SessionCompleted, SessionFailed, SessionStarted
+from consensusnet.domain.events import Event, SessionCompleted, SessionFailed, SessionStarted
 from consensusnet.engine.sessions import SessionLog
 
 R = TypeVar("R")
@@ -46,7 +46,20 @@ class Runtime(Protocol):
 
     async def wait(self, session_id: str, timeout: float | None = None) -> None: ...
 
+    async def pause(self, session_id: str) -> None: ...
+
+    async def resume(self, session_id: str) -> None: ...
+
     async def shutdown(self) -> None: ...
+
+
+async def record(ctx: WorkflowContext, log: SessionLog, step_name: str, *events: Event) -> None:
+    """Append events inside a step, so a replayed workflow never appends them twice."""
+
+    async def append() -> None:
+        await log.append(ctx.session_id, *events)
+
+    await ctx.step(step_name, append)
 
 
 class DuplicateStepError(RuntimeError):
@@ -61,18 +74,9 @@ async def run_session(
     try:
         result = await workflow(ctx)
     except ConsensusNetError as error:
-        failed = SessionFailed(error=str(error), hint=error.hint)
-
-        async def record_failure() -> None:
-            await log.append(ctx.session_id, failed)
-
-        await ctx.step("session.failed", record_failure)
+        await record(ctx, log, "session.failed", SessionFailed(error=str(error), hint=error.hint))
         return
-
-    async def record_completion() -> None:
-        await log.append(ctx.session_id, SessionCompleted(result=result))
-
-    await ctx.step("session.completed", record_completion)
+    await record(ctx, log, "session.completed", SessionCompleted(result=result))
 
 
 class MemoryContext:
@@ -104,6 +108,7 @@ class InMemoryRuntime:
         self.memory: dict[tuple[str, str], Any] = memory if memory is not None else {}
         self._runners: dict[str, Runner] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._kinds: dict[str, str] = {}
 
     def register(self, kind: str, runner: Runner) -> None:
         self._runners[kind] = runner
@@ -118,10 +123,24 @@ class InMemoryRuntime:
         if session_id in self._tasks and not self._tasks[session_id].done():
             return
         ctx = MemoryContext(session_id, self.memory)
+        self._kinds[session_id] = kind
         self._tasks[session_id] = asyncio.create_task(self._runners[kind](ctx))
 
     async def wait(self, session_id: str, timeout: float | None = None) -> None:
         await asyncio.wait_for(asyncio.shield(self._tasks[session_id]), timeout)
+
+    async def pause(self, session_id: str) -> None:
+        task = self._tasks.get(session_id)
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def resume(self, session_id: str) -> None:
+        task = self._tasks.pop(session_id, None)
+        if task is None:
+            raise KeyError(session_id)
+        kind = self._kinds[session_id]
+        await self.start(kind, session_id)
 
     async def shutdown(self) -> None:
         for task in self._tasks.values():

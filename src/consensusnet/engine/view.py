@@ -21,6 +21,8 @@ from consensusnet.domain.events import (
     StoredEvent,
 )
 from consensusnet.domain.llm import Usage
+from consensusnet.engine.view_board import BOARD_APPLIERS, BoardView
+from consensusnet.engine.view_verify import VERIFY_APPLIERS, VerifyView
 
 
 class LLMTotals(BaseModel):
@@ -52,6 +54,8 @@ class SessionView(BaseModel):
     result: dict[str, Any] = Field(default_factory=dict)
     steps: dict[str, dict[str, Any]] = Field(default_factory=dict)
     llm: LLMTotals = Field(default_factory=LLMTotals)
+    board: BoardView | None = None
+    verify: VerifyView | None = None
 
 
 Applier = Callable[[SessionView, Any], None]
@@ -109,6 +113,8 @@ APPLIERS: dict[str, Applier] = {
     "session.cancelled": _cancelled,
     "llm.call": _llm_call,
     "step.recorded": _step,
+    **BOARD_APPLIERS,
+    **VERIFY_APPLIERS,
 }
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
+
+import sqlalchemy as sa
 
 from consensusnet.domain.errors import ConfigError, MissingDependencyError
 
@@ -61,6 +64,22 @@ def system_database_url(database_url: str) -> str:
     return database_url
 
 
+def _sqlite_engine(url: str) -> sa.Engine:
+    """DBOS's SQLite engine, in WAL mode: checkpoints commit without a full fsync each."""
+    Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = "IMMEDIATE"  # as DBOS does: serialize writers
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
+        dbapi_conn.execute("PRAGMA busy_timeout=30000")
+        dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+    return engine
+
+
 class DbosRuntime:
     """Starts each session as a DBOS workflow whose id is the session id."""
 
@@ -75,6 +94,7 @@ class DbosRuntime:
             "log_level": "WARNING",
         }
         self._launched = False
+        self._handles: dict[str, Any] = {}
 
     def register(self, kind: str, runner: Runner) -> None:
         _runners[kind] = runner
@@ -83,6 +103,9 @@ class DbosRuntime:
         if self._launched:
             return
         logging.getLogger("dbos").setLevel(logging.WARNING)
+        url = self.config["system_database_url"]
+        if url.startswith("sqlite:///"):
+            self.config["system_database_engine"] = _sqlite_engine(url)
         DBOS(config=self.config)
         DBOS.launch()
         self._launched = True
@@ -99,11 +122,21 @@ class DbosRuntime:
         if await self.exists(session_id):
             return
         with SetWorkflowID(session_id):
-            await DBOS.start_workflow_async(_session_workflow, kind, session_id)
+            handle = await DBOS.start_workflow_async(_session_workflow, kind, session_id)
+        self._handles[session_id] = handle
 
     async def wait(self, session_id: str, timeout: float | None = None) -> None:
-        handle = await DBOS.retrieve_workflow_async(session_id)
+        # A handle from start() awaits the task itself; a retrieved one polls the database.
+        handle = self._handles.get(session_id) or await DBOS.retrieve_workflow_async(session_id)
         await asyncio.wait_for(handle.get_result(), timeout)
+
+    async def pause(self, session_id: str) -> None:
+        """Cancel the workflow; its finished steps stay recorded for `resume`."""
+        await DBOS.cancel_workflow_async(session_id)
+
+    async def resume(self, session_id: str) -> None:
+        """Continue a cancelled or interrupted workflow from its last finished step."""
+        await DBOS.resume_workflow_async(session_id)
 
     async def shutdown(self) -> None:
         if self._launched:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +28,11 @@ class EventStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # SQLite allows one writer: queueing writers here is far faster than letting them
+        # collide and back off in SQLite's busy handler. PostgreSQL needs no such lock.
+        self._write_lock = (
+            asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     async def create_session(
         self,
@@ -39,7 +46,7 @@ class EventStore:
     ) -> StoredRow:
         """Insert the index row and event 1 in one transaction."""
         now = _now()
-        async with self.engine.begin() as conn:
+        async with self._write_lock, self.engine.begin() as conn:
             await conn.execute(
                 insert(sessions).values(
                     id=session_id,
@@ -93,7 +100,7 @@ class EventStore:
             values["status"] = index.status
         if index.title:
             values["title"] = index.title
-        async with self.engine.begin() as conn:
+        async with self._write_lock, self.engine.begin() as conn:
             # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) first, so
             # concurrent appends to one session serialize and sequence numbers never collide.
             result = await conn.execute(
