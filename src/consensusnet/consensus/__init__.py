@@ -1,0 +1,1 @@
+"""Consensus and deliberation maths: pure functions, no I/O."""
