@@ -18,7 +18,9 @@ REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 PG_ADMIN_URL = os.environ.get(
     "CONSENSUSNET_TEST_PG_URL", f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test"
 )
-REDIS_TEST_URL = os.environ.get("CONSENSUSNET_TEST_REDIS_URL", f"redis://{REDIS_HOST}:{REDIS_PORT}/15")
+REDIS_TEST_URL = os.environ.get(
+    "CONSENSUSNET_TEST_REDIS_URL", f"redis://{REDIS_HOST}:{REDIS_PORT}/15"
+)
 
 
 def _reachable(host: str, port: int) -> bool:

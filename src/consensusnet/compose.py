@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,8 +14,14 @@ from consensusnet.domain.config import Settings
 from consensusnet.domain.events import SessionCreated
 from consensusnet.embed.port import Embedder
 from consensusnet.embed.registry import make_embedder
-from consensusnet.engine.runtime import InMemoryRuntime, Runtime, Workflow, WorkflowContext, run_session
-from consensusnet.engine.sessions import EventLedger, LocalNotifier, SessionLog
+from consensusnet.engine.runtime import (
+    InMemoryRuntime,
+    Runtime,
+    Workflow,
+    WorkflowContext,
+    run_session,
+)
+from consensusnet.engine.sessions import EventLedger, LocalNotifier, Notifier, SessionLog
 from consensusnet.llm.gateway import LLMGateway
 from consensusnet.llm.port import LLMProvider
 from consensusnet.llm.pricing import PriceTable
@@ -39,6 +45,7 @@ class Services:
 
 
 WorkflowBuilder = Callable[[Services, dict[str, Any]], Workflow]
+Role = Literal["inline", "api", "worker"]
 
 
 class App:
@@ -51,8 +58,10 @@ class App:
         registry: ProviderRegistry | None = None,
         runtime: Runtime | None = None,
         providers: dict[str, LLMProvider] | None = None,
+        role: Role = "inline",
     ) -> None:
         self.settings = settings
+        self.role: Role = role
         self.registry = registry or load_registry()
         self._fixed_providers = providers or {}
         self._services: dict[int, Services] = {}
@@ -65,16 +74,29 @@ class App:
             return InMemoryRuntime()
         from consensusnet.runtime.dbos import DbosRuntime
 
+        queued = self.settings.uses_queue and self.role != "inline"
         return DbosRuntime(
             self.settings.resolved_database_url,
             app_version=f"consensusnet-{__version__}",
             executor_id=self.settings.worker_id,
+            mode=("worker" if self.role == "worker" else "enqueue") if queued else "inline",
+            worker_concurrency=self.settings.worker_concurrency,
+            global_concurrency=self.settings.queue_concurrency,
+            starts_per_minute=self.settings.queue_rate_limit,
         )
+
+    def _make_notifier(self) -> Notifier:
+        """Redis pub/sub when REDIS_URL is set (any replica streams any session), else local."""
+        if self.settings.redis_url:
+            from consensusnet.store.redis_notify import RedisNotifier
+
+            return RedisNotifier(self.settings.redis_url)
+        return LocalNotifier()
 
     # -- services ----------------------------------------------------------------------------
 
     def provider(self, name: str, cache: dict[str, LLMProvider]) -> LLMProvider:
-        """The named provider, built once per loop (the local model itself loads once per process)."""
+        """The named provider, built once per loop (a local model still loads once per process)."""
         if name in self._fixed_providers:
             return self._fixed_providers[name]
         if name not in cache:
@@ -95,7 +117,7 @@ class App:
             await migrate(engine)
             self._migrated = True
         store = EventStore(engine)
-        log = SessionLog(store, LocalNotifier())
+        log = SessionLog(store, self._make_notifier())
         cache: dict[str, LLMProvider] = {}
         gateway = LLMGateway(
             Router(settings),
@@ -153,4 +175,7 @@ class App:
                 closer = getattr(provider, "aclose", None)
                 if closer is not None:
                     await closer()
+            closer = getattr(services.log.notifier, "aclose", None)
+            if closer is not None:
+                await closer()
             await services.engine.dispose()

@@ -68,7 +68,9 @@ def test_sigkill_mid_workflow_then_restart_makes_each_call_once(
 ) -> None:
     database_url, read_url = backend_url
     env = _environment(tmp_path, database_url)
-    first = subprocess.Popen(_command(), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stderr_path = tmp_path / "first.stderr"
+    with stderr_path.open("wb") as stderr:
+        first = subprocess.Popen(_command(), env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + 120
     keys: list[str] = []
     while time.monotonic() < deadline and first.poll() is None:
@@ -76,7 +78,7 @@ def test_sigkill_mid_workflow_then_restart_makes_each_call_once(
         if len(keys) >= PARALLEL + 1:
             break
         time.sleep(0.05)
-    assert first.poll() is None, first.communicate()[1].decode()[-2000:]
+    assert first.poll() is None, stderr_path.read_text()[-2000:]
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     before, status = asyncio.run(_call_keys(read_url))

@@ -51,7 +51,11 @@ def make_gateway(
         sleeps.append(seconds)
 
     gateway = LLMGateway(
-        Router(settings), providers.__getitem__, ledger=ledger, sleep=fake_sleep, **kwargs  # type: ignore[arg-type]
+        Router(settings),
+        providers.__getitem__,
+        ledger=ledger,
+        sleep=fake_sleep,
+        **kwargs,  # type: ignore[arg-type]
     )
     return gateway, ledger, sleeps
 
@@ -95,13 +99,13 @@ async def test_every_target_failing_names_each_failure() -> None:
     provider = ScriptedProvider()
     provider.queue(ProviderError("nope", retryable=False))
     gateway, _, _ = make_gateway({"scripted": provider})
-    with pytest.raises(ProviderError, match="scripted:.*nope"):
+    with pytest.raises(ProviderError, match=r"scripted:.*nope"):
         await gateway.complete(REQUEST, CallContext())
 
 
 async def test_a_call_that_hangs_times_out_and_is_retried() -> None:
     provider = ScriptedProvider(ttft=5.0)
-    gateway, ledger, sleeps = make_gateway({"scripted": provider}, timeout=0.05, max_retries=1)
+    gateway, ledger, _sleeps = make_gateway({"scripted": provider}, timeout=0.05, max_retries=1)
     with pytest.raises(ProviderError, match="timed out"):
         await gateway.complete(REQUEST, CallContext(session_id="s"))
     assert len(provider.calls) == 2
@@ -135,7 +139,8 @@ async def test_structured_output_gets_one_repair_attempt() -> None:
     assert result.value == Verdict(label="REFUTED", confidence=0.8)
     assert provider.calls[0].response_schema == Verdict.model_json_schema()
     repair_prompt = provider.calls[1].messages[-1].content
-    assert "label" in repair_prompt and "confidence" in repair_prompt
+    assert "label" in repair_prompt
+    assert "confidence" in repair_prompt
     assert [r.call_key for r in ledger.records] == ["v", "v:repair"]
 
 

@@ -12,7 +12,8 @@ def test_untrusted_text_cannot_close_its_delimiter_or_open_a_new_block() -> None
     inner = block.split("\n", 1)[1].rsplit("\n", 1)[0]
     assert block.count(f"</data-contribution-{nonce}>") == 1
     assert block.endswith(f"</data-contribution-{nonce}>")
-    assert "<" not in inner and ">" not in inner
+    assert "<" not in inner
+    assert ">" not in inner
     assert "&lt;facilitator&gt;" in inner
 
 

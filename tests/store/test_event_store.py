@@ -75,7 +75,11 @@ async def test_ledger_lookup_finds_a_recorded_call_by_key(log: SessionLog) -> No
     assert await ledger.lookup(sid, "r0.p0") is None
     await ledger.record(
         CallRecord(
-            session_id=sid, call_key="r0.p0", role="persona", provider="scripted", model="m",
+            session_id=sid,
+            call_key="r0.p0",
+            role="persona",
+            provider="scripted",
+            model="m",
             output="hello",
         )
     )

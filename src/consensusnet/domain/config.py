@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ProviderName = str
+DEFAULT_SECRET = "development-only-secret-change-me"
 
 
 def _default_data_dir() -> Path:
@@ -80,6 +81,32 @@ class Settings(BaseSettings):
     runtime: Literal["dbos", "memory"] = "dbos"
     worker_id: str = "local"
 
+    # Service: API, workers, auth, rate limits.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    allow_no_auth: bool = False
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    execution: Literal["auto", "inline", "queue"] = "auto"
+    rate_limit_per_key: int = Field(default=600, ge=0)
+    rate_limit_per_ip: int = Field(default=1200, ge=0)
+    rate_limit_window: float = Field(default=60.0, gt=0)
+    worker_concurrency: int = Field(default=16, ge=1)
+    queue_concurrency: int | None = Field(default=None, ge=1)
+    queue_rate_limit: int | None = Field(default=None, ge=1)
+    worker_heartbeat: float = Field(default=2.0, gt=0)
+    worker_dead_after: float = Field(default=15.0, gt=0)
+    worker_drain: int = Field(default=60, ge=0)
+    sse_heartbeat: float = Field(default=15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env != "development" and self.secret_key.get_secret_value() == DEFAULT_SECRET:
+            raise ValueError(
+                "CONSENSUSNET_SECRET_KEY must be set outside development "
+                "(generate one: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return self
+
     @field_validator("fallbacks", mode="before")
     @classmethod
     def _split_fallbacks(cls, value: object) -> object:
@@ -98,6 +125,13 @@ class Settings(BaseSettings):
     def is_embedded(self) -> bool:
         """True when no external database is configured."""
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def uses_queue(self) -> bool:
+        """True when sessions go to the durable queue for `consensusnet worker` processes."""
+        if self.execution == "auto":
+            return not self.is_embedded and self.runtime == "dbos"
+        return self.execution == "queue"
 
 
 def to_async_url(url: str) -> str:

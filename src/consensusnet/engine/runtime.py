@@ -9,7 +9,7 @@ step again. Step names must be unique within one run of a workflow.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
 from consensusnet.domain.errors import ConsensusNetError
@@ -28,7 +28,7 @@ class WorkflowContext(Protocol):
 
 
 Workflow = Callable[[WorkflowContext], Awaitable[dict[str, Any]]]
-Runner = Callable[[WorkflowContext], Awaitable[None]]
+Runner = Callable[[WorkflowContext], Coroutine[Any, Any, None]]
 
 
 class Runtime(Protocol):

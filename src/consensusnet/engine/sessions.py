@@ -15,9 +15,9 @@ from consensusnet.domain.events import (
     StoredEvent,
     parse_event,
 )
+from consensusnet.domain.records import IndexUpdate, RawEvent, SessionRow, StoredRow
 from consensusnet.engine.view import SessionView, fold_session
 from consensusnet.llm.gateway import CallRecord
-from consensusnet.domain.records import IndexUpdate, RawEvent, SessionRow, StoredRow
 
 STATUS_OF_EVENT = {
     "session.started": "running",
@@ -186,7 +186,11 @@ class SessionLog:
             for stored in batch:
                 after = stored.seq
                 yield stored
-            if batch and batch[-1].event.type in ("session.completed", "session.failed", "session.cancelled"):
+            if batch and batch[-1].event.type in (
+                "session.completed",
+                "session.failed",
+                "session.cancelled",
+            ):
                 return
             row = await self.store.get_session(session_id)
             if row.status in TERMINAL_STATUSES and row.last_seq <= after:

@@ -229,47 +229,63 @@ class LLMGateway:
         started = time.perf_counter()
         while True:
             attempt += 1
-            emitted = False
+            emitted: list[bool] = []
             try:
                 async with self._limit(target.provider), asyncio.timeout(self.timeout):
-                    if streaming is None:
-                        response = await provider.complete(request, model)
-                    else:
-                        response = None
-                        async for chunk in provider.stream(request, model):
-                            if chunk.response is not None:
-                                response = chunk.response
-                            elif chunk.delta:
-                                emitted = True
-                                streaming.put_nowait(chunk)
-                        if response is None:
-                            raise ProviderError("The stream ended without a final response.")
+                    response = await self._once(provider, request, model, streaming, emitted)
             except (TimeoutError, ProviderError) as raw:
-                error = _as_provider_error(raw, self.timeout)
-                if not error.retryable or attempt > self.max_retries or emitted:
-                    await self._record_failure(ctx, target.provider, model, attempt, error, started)
-                    raise error from None
-                await self._sleep(self._backoff(attempt, error.retry_after))
+                failure = _as_provider_error(raw, self.timeout)
+                # Once tokens reached the caller, a retry would repeat them: give up instead.
+                if not failure.retryable or attempt > self.max_retries or emitted:
+                    await self._record_failure(
+                        ctx, target.provider, model, attempt, failure, started
+                    )
+                    raise failure from None
+                await self._sleep(self._backoff(attempt, failure.retry_after))
                 continue
             response.latency_s = time.perf_counter() - started
             response.provider = target.provider  # the name it was configured under
-            await self.ledger.record(
-                CallRecord(
-                    session_id=ctx.session_id,
-                    call_key=ctx.call_key,
-                    role=ctx.role,
-                    persona=ctx.persona,
-                    provider=response.provider,
-                    model=response.model,
-                    usage=response.usage,
-                    cost_usd=self.prices.cost(response.provider, response.model, response.usage),
-                    latency_s=response.latency_s,
-                    attempts=attempt,
-                    output=response.text,
-                    finish_reason=response.finish_reason,
-                )
-            )
+            await self._record_success(ctx, response, attempt)
             return response
+
+    @staticmethod
+    async def _once(
+        provider: LLMProvider,
+        request: LLMRequest,
+        model: str,
+        streaming: asyncio.Queue[StreamChunk | None] | None,
+        emitted: list[bool],
+    ) -> LLMResponse:
+        if streaming is None:
+            return await provider.complete(request, model)
+        response: LLMResponse | None = None
+        async for chunk in provider.stream(request, model):
+            if chunk.response is not None:
+                response = chunk.response
+            elif chunk.delta:
+                emitted.append(True)
+                streaming.put_nowait(chunk)
+        if response is None:
+            raise ProviderError("The stream ended without a final response.", retryable=True)
+        return response
+
+    async def _record_success(self, ctx: CallContext, response: LLMResponse, attempts: int) -> None:
+        await self.ledger.record(
+            CallRecord(
+                session_id=ctx.session_id,
+                call_key=ctx.call_key,
+                role=ctx.role,
+                persona=ctx.persona,
+                provider=response.provider,
+                model=response.model,
+                usage=response.usage,
+                cost_usd=self.prices.cost(response.provider, response.model, response.usage),
+                latency_s=response.latency_s,
+                attempts=attempts,
+                output=response.text,
+                finish_reason=response.finish_reason,
+            )
+        )
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

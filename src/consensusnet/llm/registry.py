@@ -1,4 +1,4 @@
-"""One registry of LLM adapters; the built-in ones arrive through the same entry points a plugin uses."""
+"""One registry of LLM adapters; built-ins arrive through the entry points a plugin uses."""
 
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ import hashlib
 from typing import Any
 
 _WORDS = (
-    "evidence suggests a measured approach with clear milestones and review points "
-    "the main risk is execution capacity while the upside depends on demand"
-).split()
+    "evidence suggests a measured approach with clear milestones and review points the main "
+    "risk is execution capacity while the upside depends on demand"
+).split(" ")
 
 
 class _Filler:

@@ -4,6 +4,23 @@ DBOS registers workflows globally, by name, before launch. One DBOS workflow run
 it looks the session's runner up by kind. Each `ctx.step` is a DBOS step, so after a crash the
 recovered workflow replays finished steps from the system database instead of repeating them.
 Recovered workflows may run on a DBOS-owned event loop: runners build their services per loop.
+
+Three modes. `inline` (the CLI, embedded `serve`) runs each session in this process. `enqueue`
+(the API in service mode) puts sessions on the durable `consensusnet-sessions` queue and runs
+nothing itself. `worker` (`consensusnet worker`) dequeues from that queue, with a per-worker
+concurrency and optional global concurrency and start-rate limits that DBOS enforces across all
+workers through the shared system database.
+
+Dead-worker detection. DBOS 3.4 (without Conductor) recovers only its *own* executor id's
+PENDING workflows, once, at launch; it keeps no heartbeats. So each worker has a unique executor
+id and writes a heartbeat row (`store.workers`) every `worker_heartbeat` seconds. Every live
+worker periodically lists PENDING workflows on the sessions queue (`pending_executors`); any
+executor id among them with no heartbeat younger than `worker_dead_after` seconds is dead, and
+`recover` hands its workflows to `DBOS._recover_pending_workflows([id])`. That re-enqueues each
+one (PENDING -> ENQUEUED, guarded by `executor_id IN (dead ids)`), so when two live workers race
+to recover the same dead one, only the first update matches; the queue's atomic dequeue then
+gives it to exactly one worker, which replays finished steps from the system database and
+repeats no LLM call (the gateway also answers a keyed call already in the ledger).
 """
 
 from __future__ import annotations
@@ -12,7 +29,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
 
@@ -29,6 +46,8 @@ except ImportError as error:  # pragma: no cover - dbos is a core dependency
 R = TypeVar("R")
 Runner = Callable[[Any], Awaitable[None]]
 WORKFLOW_NAME = "consensusnet.session"
+QUEUE_NAME = "consensusnet-sessions"
+Mode = Literal["inline", "enqueue", "worker"]
 
 _runners: dict[str, Runner] = {}
 
@@ -41,7 +60,9 @@ class DbosContext:
 
     async def step(self, name: str, fn: Callable[[], Awaitable[R]]) -> R:
         options: Any = {"name": name, "retries_allowed": False}
-        return await DBOS.run_step_async(options, fn)  # type: ignore[no-any-return]
+        runner: Any = fn
+        result: R = await DBOS.run_step_async(options, runner)
+        return result
 
 
 @DBOS.workflow(name=WORKFLOW_NAME)
@@ -85,7 +106,26 @@ class DbosRuntime:
 
     name = "dbos"
 
-    def __init__(self, database_url: str, *, app_version: str, executor_id: str = "local") -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        app_version: str,
+        executor_id: str = "local",
+        mode: Mode = "inline",
+        worker_concurrency: int | None = None,
+        global_concurrency: int | None = None,
+        starts_per_minute: int | None = None,
+    ) -> None:
+        self.mode: Mode = mode
+        self.executor_id = executor_id
+        self._queue_options: dict[str, Any] = {
+            "worker_concurrency": worker_concurrency,
+            "global_concurrency": global_concurrency,
+            "limiter": {"limit": starts_per_minute, "period": 60.0} if starts_per_minute else None,
+            "polling_interval_sec": 0.5,
+        }
+        self._queue: Any = None
         self.config: Any = {
             "name": "consensusnet",
             "system_database_url": system_database_url(database_url),
@@ -107,8 +147,14 @@ class DbosRuntime:
         if url.startswith("sqlite:///"):
             self.config["system_database_engine"] = _sqlite_engine(url)
         DBOS(config=self.config)
+        # Only workers dequeue sessions; the API and the CLI never take another's work.
+        DBOS.listen_queues([QUEUE_NAME] if self.mode == "worker" else [])
         DBOS.launch()
         self._launched = True
+        if self.mode != "inline":
+            self._queue = await DBOS.register_queue_async(
+                QUEUE_NAME, on_conflict="always_update", **self._queue_options
+            )
 
     async def exists(self, session_id: str) -> bool:
         """True when DBOS already knows a workflow for this session."""
@@ -120,6 +166,10 @@ class DbosRuntime:
 
     async def start(self, kind: str, session_id: str) -> None:
         if await self.exists(session_id):
+            return
+        if self._queue is not None:
+            with SetWorkflowID(session_id):
+                await self._queue.enqueue_async(_session_workflow, kind, session_id)
             return
         with SetWorkflowID(session_id):
             handle = await DBOS.start_workflow_async(_session_workflow, kind, session_id)
@@ -136,7 +186,35 @@ class DbosRuntime:
 
     async def resume(self, session_id: str) -> None:
         """Continue a cancelled or interrupted workflow from its last finished step."""
-        await DBOS.resume_workflow_async(session_id)
+        queue = QUEUE_NAME if self._queue is not None else None
+        await DBOS.resume_workflow_async(session_id, queue_name=queue)
+
+    async def pending_executors(self) -> set[str]:
+        """Executor ids that hold PENDING sessions from the queue (alive or not)."""
+        pending = await DBOS.list_workflows_async(
+            status="PENDING", queue_name=QUEUE_NAME, load_input=False, load_output=False
+        )
+        return {status.executor_id for status in pending if status.executor_id}
+
+    async def queue_depth(self) -> int:
+        """Sessions waiting on the queue for a worker."""
+        waiting = await DBOS.list_workflows_async(
+            status="ENQUEUED", queue_name=QUEUE_NAME, load_input=False, load_output=False
+        )
+        return len(waiting)
+
+    async def recover(self, executor_ids: list[str]) -> int:
+        """Re-enqueue the PENDING sessions of dead executors; returns how many were found."""
+        if not executor_ids:
+            return 0
+        handles = await asyncio.to_thread(DBOS._recover_pending_workflows, executor_ids)
+        return len(handles)
+
+    async def drain(self, timeout: int) -> None:
+        """Stop dequeuing, wait up to `timeout` s for running sessions, then shut down."""
+        if self._launched:
+            await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=timeout)
+            self._launched = False
 
     async def shutdown(self) -> None:
         if self._launched:

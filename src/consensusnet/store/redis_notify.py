@@ -1,0 +1,91 @@
+"""Redis pub/sub as the wake-up signal for session tails, so any API replica streams any session.
+
+Redis carries only "session S reached seq N"; the events themselves are always read from the
+database. A lost message therefore costs latency, never data: tails also wake on a timeout and
+re-read the log, and resuming by `Last-Event-ID` is exact whatever Redis did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from consensusnet.engine.sessions import LocalNotifier
+
+CHANNEL_PREFIX = "consensusnet:session:"
+log = logging.getLogger(__name__)
+
+
+class RedisNotifier:
+    """Publishes appends to Redis and wakes local waiters when any process appends."""
+
+    def __init__(self, url: str, *, reconnect_delay: float = 0.5) -> None:
+        self._url = url
+        self._local = LocalNotifier()
+        self._redis: Redis | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._reconnect_delay = reconnect_delay
+        self.connected = asyncio.Event()
+
+    def _client(self) -> Redis:
+        if self._redis is None:
+            self._redis = Redis.from_url(self._url, socket_connect_timeout=2)
+        return self._redis
+
+    async def publish(self, session_id: str, seq: int) -> None:
+        await self._local.publish(session_id, seq)
+        try:
+            await self._client().publish(CHANNEL_PREFIX + session_id, str(seq))
+        except (RedisError, OSError) as error:
+            log.warning("Redis publish failed (tails fall back to polling): %s", error)
+
+    async def wait(self, session_id: str, after: int, timeout: float) -> None:
+        self._ensure_listener()
+        await self._local.wait(session_id, after, timeout)
+
+    def _ensure_listener(self) -> None:
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.create_task(self._listen(), name="redis-notifier")
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                await self._listen_once()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as error:
+                self.connected.clear()
+                log.warning("Redis subscription lost, reconnecting: %s", error)
+                await asyncio.sleep(self._reconnect_delay)
+
+    async def _listen_once(self) -> None:
+        pubsub = self._client().pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.psubscribe(CHANNEL_PREFIX + "*")
+            self.connected.set()
+            while True:
+                message = await pubsub.get_message(timeout=5.0)
+                if message is None or message.get("type") != "pmessage":
+                    continue
+                channel = message["channel"]
+                channel = channel.decode() if isinstance(channel, bytes) else channel
+                data = message["data"]
+                seq = int(data.decode() if isinstance(data, bytes) else data)
+                await self._local.publish(channel[len(CHANNEL_PREFIX) :], seq)
+        finally:
+            with contextlib.suppress(RedisError, OSError, RuntimeError):
+                await pubsub.aclose()
+
+    async def aclose(self) -> None:
+        """Stop listening and close the connection."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
+                await self._listener
+        if self._redis is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._redis.aclose()
