@@ -89,7 +89,7 @@ def show(
         if view.error:
             console.print(f"[red]Error:[/] {view.error}")
         for key, value in view.result.items():
-            console.print(f"[bold]{key}[/]: {value}", markup=True, highlight=False)
+            console.print(f"{key}: {value}", markup=False, highlight=False)
 
     run(go)
 
