@@ -20,6 +20,7 @@ async def test_a_second_runtime_with_the_same_memory_replays_finished_steps(
 ) -> None:
     runs: list[str] = []
     gate = asyncio.Event()
+    in_second = asyncio.Event()
 
     def build(services: Services, payload: dict[str, Any]) -> Workflow:
         async def workflow(ctx: Ctx) -> dict[str, Any]:
@@ -28,6 +29,7 @@ async def test_a_second_runtime_with_the_same_memory_replays_finished_steps(
                 return "one"
 
             async def second() -> str:
+                in_second.set()
                 await gate.wait()
                 runs.append("second")
                 return "two"
@@ -41,8 +43,8 @@ async def test_a_second_runtime_with_the_same_memory_replays_finished_steps(
     app.register_workflow("demo", build)
     await app.start()
     sid = await app.create_session(SessionCreated(kind="demo", title="t"))
-    while (sid, "a") not in memory:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(in_second.wait(), 10)
+    assert (sid, "a") in memory
     await app.runtime.pause(sid)  # the "crash": step b never finished
 
     resumed = App(settings, runtime=InMemoryRuntime(memory))
