@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -62,6 +66,21 @@ def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
     except KeyboardInterrupt:
         err_console.print("[yellow]Interrupted.[/]")
         raise typer.Exit(code=130) from None
+    except Exception as error:  # last line of defence: a message and a file, never a traceback
+        report = _save_traceback(error)
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        raise fail(
+            f"Unexpected {type(error).__name__}: {first_line}",
+            f"The details are in {report}; please include that file when you report this.",
+        ) from None
+
+
+def _save_traceback(error: BaseException) -> Path:
+    folder = Path(tempfile.gettempdir()) / "consensusnet"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"error-{int(time.time())}.txt"
+    path.write_text("".join(traceback.format_exception(error)))
+    return path
 
 
 async def _wrap(coro_factory: Callable[[], Awaitable[T]]) -> T:
