@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,33 +10,7 @@ from pathlib import Path
 import pytest
 
 from consensusnet.domain.config import Settings
-
-PG_HOST, PG_PORT = "127.0.0.1", 5432
-REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-PG_ADMIN_URL = os.environ.get(
-    "CONSENSUSNET_TEST_PG_URL", f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test"
-)
-REDIS_TEST_URL = os.environ.get(
-    "CONSENSUSNET_TEST_REDIS_URL", f"redis://{REDIS_HOST}:{REDIS_PORT}/15"
-)
-
-
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def require_service(name: str, host: str, port: int) -> None:
-    """Fail under CI (a missing service is a broken run), skip on a developer's laptop."""
-    if _reachable(host, port):
-        return
-    message = f"{name} is not reachable on {host}:{port}"
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI=true: integration services are required)")
-    pytest.skip(message)
+from consensusnet.testing.services import PG_ADMIN_URL, require_postgres
 
 
 @pytest.fixture
@@ -71,7 +43,7 @@ async def _pg_exec(sql: str) -> None:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    require_postgres()
     name = f"cn_test_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))
     base = PG_ADMIN_URL.rsplit("/", 1)[0]

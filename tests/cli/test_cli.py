@@ -12,6 +12,7 @@ import pytest
 
 from consensusnet import __version__
 from consensusnet.testing.fake_llm_server import FakeLLMServer
+from consensusnet.testing.services import REDIS_TEST_URL, require_redis
 
 
 def cli(
@@ -131,3 +132,16 @@ def test_ask_answers_from_the_local_model_with_no_network(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip()) > 10
     assert "local:SmolLM2-135M-Instruct" in result.stderr
+
+
+@pytest.mark.integration
+def test_doctor_checks_redis_when_configured(tmp_path: Path) -> None:
+    require_redis()
+    live = cli("doctor", "--json", data_dir=tmp_path, env={"REDIS_URL": REDIS_TEST_URL})
+    redis_check = next(c for c in json.loads(live.stdout) if c["name"] == "redis")
+    assert redis_check["ok"] is True, redis_check
+    dead = cli("doctor", "--json", data_dir=tmp_path, env={"REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert dead.returncode == 1
+    redis_check = next(c for c in json.loads(dead.stdout) if c["name"] == "redis")
+    assert redis_check["ok"] is False
+    assert "REDIS_URL" in redis_check["fix"]
