@@ -13,8 +13,10 @@ setup: ## Install uv if missing, then the locked dependencies (first run builds 
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
-demo: setup ## Run the main job on the embedded local model (no network, no servers)
-	$(RUN) consensusnet ask "Name three primary colours"
+demo: setup ## A small board deliberation on the embedded local model (no network, no servers)
+	CONSENSUSNET_LLM_CONCURRENCY=1 $(RUN) consensusnet board "Should we expand to the European market next year?" \
+		--experts 3 --max-rounds 2 --max-subproblems 2 --no-clarify --export md,html
+	@echo "Reports are in $$($(RUN) python -c 'from consensusnet.domain.config import Settings; print(Settings().data_dir / "reports")')"
 
 test: setup ## Run the whole test suite (unit, integration against PostgreSQL and Redis, real local model)
 	$(RUN) pytest
@@ -29,5 +31,6 @@ fmt: setup ## Format and autofix with ruff
 	$(RUN) ruff format src tests
 	$(RUN) ruff check --fix src tests
 
-bench: setup ## Benchmarks: engine overhead (K=3 rounds x P=5 calls, 0.5 s per call)
+bench: setup ## Benchmarks: engine overhead (3 rounds x 5 calls, 0.5 s each); board tokens and timing
 	$(RUN) consensusnet bench overhead --rounds 3 --parallel 5 --latency 0.5
+	$(RUN) consensusnet bench board --rounds 6 --subproblems 2 --experts 3 --latency 0.2

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consensusnet import __version__
+from consensusnet.board import KIND as BOARD_KIND
+from consensusnet.board import build_board_workflow
 from consensusnet.domain.config import Settings
 from consensusnet.domain.events import SessionCreated
 from consensusnet.embed.port import Embedder
@@ -27,8 +30,12 @@ from consensusnet.llm.port import LLMProvider
 from consensusnet.llm.pricing import PriceTable
 from consensusnet.llm.registry import ProviderRegistry, load_registry
 from consensusnet.llm.router import Router
+from consensusnet.sources.catalog import SourceCatalog
 from consensusnet.store.db import make_engine, migrate
 from consensusnet.store.events import EventStore
+from consensusnet.store.knowledge import HttpCacheStore, KnowledgeStore
+from consensusnet.verify.workflow import KIND as VERIFY_KIND
+from consensusnet.verify.workflow import build_verify_workflow
 
 
 @dataclass
@@ -42,6 +49,12 @@ class Services:
     gateway: LLMGateway
     embedder: Embedder
     providers: dict[str, LLMProvider]
+    knowledge: KnowledgeStore | None = None
+    sources: SourceCatalog | None = None
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None
 
 
 WorkflowBuilder = Callable[[Services, dict[str, Any]], Workflow]
@@ -65,9 +78,12 @@ class App:
         self.registry = registry or load_registry()
         self._fixed_providers = providers or {}
         self._services: dict[int, Services] = {}
+        self._building: dict[int, asyncio.Lock] = {}
         self._workflows: dict[str, WorkflowBuilder] = {}
         self._migrated = False
         self.runtime: Runtime = runtime or self._make_runtime()
+        self.register_workflow(BOARD_KIND, build_board_workflow)
+        self.register_workflow(VERIFY_KIND, build_verify_workflow)
 
     def _make_runtime(self) -> Runtime:
         if self.settings.runtime == "memory":
@@ -107,14 +123,21 @@ class App:
         """The services for the running event loop, built on first use."""
         loop_id = id(asyncio.get_running_loop())
         if loop_id not in self._services:
-            self._services[loop_id] = await self._build_services()
+            # Concurrent first callers (API lifespan and a request) must not migrate twice.
+            async with self._building.setdefault(loop_id, asyncio.Lock()):
+                if loop_id not in self._services:
+                    self._services[loop_id] = await self._build_services()
         return self._services[loop_id]
 
     async def _build_services(self) -> Services:
         settings = self.settings
         engine = make_engine(settings.resolved_database_url)
         if not self._migrated:
-            await migrate(engine)
+            try:
+                await migrate(engine)
+            except BaseException:
+                await engine.dispose()
+                raise
             self._migrated = True
         store = EventStore(engine)
         log = SessionLog(store, self._make_notifier())
@@ -136,6 +159,12 @@ class App:
             gateway=gateway,
             embedder=make_embedder(settings),
             providers=cache,
+            knowledge=KnowledgeStore(engine),
+            sources=SourceCatalog(
+                HttpCacheStore(engine),
+                brave_api_key=_secret(settings.brave_api_key),
+                tavily_api_key=_secret(settings.tavily_api_key),
+            ),
         )
 
     # -- sessions ----------------------------------------------------------------------------
@@ -151,6 +180,11 @@ class App:
             await run_session(ctx, services.log, workflow, self.runtime.name)
 
         self.runtime.register(kind, runner)
+
+    @property
+    def kinds(self) -> list[str]:
+        """The session kinds this process can run (or enqueue)."""
+        return sorted(self._workflows)
 
     async def start(self) -> Services:
         """Migrate, launch the runtime; returns this loop's services."""

@@ -7,7 +7,21 @@ from typing import Annotated
 import typer
 
 from consensusnet import __version__
-from consensusnet.cli import ask, bench, db, doctor, providers, sessions
+from consensusnet.cli import (
+    ask,
+    bench,
+    board,
+    db,
+    doctor,
+    feedback,
+    kb,
+    personas,
+    providers,
+    reports,
+    serve,
+    sessions,
+    verify,
+)
 from consensusnet.cli.common import OVERRIDES, console
 
 app = typer.Typer(
@@ -49,11 +63,18 @@ def main_options(
 
 
 ask.register(app)
+board.register(app)
+reports.register(app)
+app.add_typer(personas.app, name="personas")
 providers.register(app)
 doctor.register(app)
 app.add_typer(sessions.app, name="sessions")
 app.add_typer(bench.app, name="bench")
 app.add_typer(db.app, name="db")
+serve.register(app)
+verify.register(app)
+feedback.register(app)
+app.add_typer(kb.app, name="kb")
 
 
 def main() -> None:

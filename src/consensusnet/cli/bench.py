@@ -11,7 +11,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from consensusnet.bench.overhead import KIND, OverheadFigures, build_overhead_workflow, critical_path
+from consensusnet.bench.consensus import register as register_consensus
+from consensusnet.bench.overhead import (
+    KIND,
+    OverheadFigures,
+    build_overhead_workflow,
+    critical_path,
+)
 from consensusnet.cli.common import console, load_settings, run, waiting
 from consensusnet.compose import App
 from consensusnet.domain.events import SessionCreated
@@ -94,3 +100,13 @@ def overhead(
     )
     console.print(table)
     console.print("Target: ratio <= 1.05 (1.00 is the physical limit).")
+
+register_consensus(app)
+
+
+from consensusnet.bench import board as _board_bench  # noqa: E402
+
+_board_bench.register(app)
+from consensusnet.bench.load import register as register_load  # noqa: E402
+
+register_load(app)

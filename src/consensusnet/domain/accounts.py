@@ -52,3 +52,15 @@ class OwnerUsage(BaseModel):
     input_tokens: int
     output_tokens: int
     cost_usd: float
+
+
+class ModelUsage(BaseModel):
+    """What the recorded calls to one provider and model added up to."""
+
+    provider: str
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    latency_s: float

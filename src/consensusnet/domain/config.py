@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL")
     )
+    brave_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("BRAVE_API_KEY")
+    )
+    tavily_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TAVILY_API_KEY")
+    )
 
     # Model routing.
     provider: ProviderName = "local"

@@ -149,7 +149,12 @@ class DbosRuntime:
         DBOS(config=self.config)
         # Only workers dequeue sessions; the API and the CLI never take another's work.
         DBOS.listen_queues([QUEUE_NAME] if self.mode == "worker" else [])
-        DBOS.launch()
+        try:
+            DBOS.launch()
+        except Exception:
+            # A half-launched DBOS would refuse the next launch; start clean when we retry.
+            DBOS.destroy(workflow_completion_timeout_sec=0)
+            raise
         self._launched = True
         if self.mode != "inline":
             self._queue = await DBOS.register_queue_async(

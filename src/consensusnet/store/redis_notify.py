@@ -10,14 +10,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import defaultdict
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from consensusnet.engine.sessions import LocalNotifier
-
 CHANNEL_PREFIX = "consensusnet:session:"
 log = logging.getLogger(__name__)
+
+
+class _LocalWakeups:
+    """This process's waiters: the latest seq seen per session and a condition to wait on."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, int] = defaultdict(int)
+        self._conditions: dict[str, asyncio.Condition] = {}
+
+    def _condition(self, session_id: str) -> asyncio.Condition:
+        if session_id not in self._conditions:
+            self._conditions[session_id] = asyncio.Condition()
+        return self._conditions[session_id]
+
+    async def publish(self, session_id: str, seq: int) -> None:
+        condition = self._condition(session_id)
+        async with condition:
+            self._latest[session_id] = max(self._latest[session_id], seq)
+            condition.notify_all()
+
+    async def wait(self, session_id: str, after: int, timeout: float) -> None:
+        condition = self._condition(session_id)
+        async with condition:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    condition.wait_for(lambda: self._latest[session_id] > after), timeout
+                )
 
 
 class RedisNotifier:
@@ -25,7 +51,7 @@ class RedisNotifier:
 
     def __init__(self, url: str, *, reconnect_delay: float = 0.5) -> None:
         self._url = url
-        self._local = LocalNotifier()
+        self._local = _LocalWakeups()
         self._redis: Redis | None = None
         self._listener: asyncio.Task[None] | None = None
         self._reconnect_delay = reconnect_delay
@@ -78,7 +104,7 @@ class RedisNotifier:
                 await self._local.publish(channel[len(CHANNEL_PREFIX) :], seq)
         finally:
             with contextlib.suppress(RedisError, OSError, RuntimeError):
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def aclose(self) -> None:
         """Stop listening and close the connection."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consensusnet.domain.accounts import OwnerUsage
+from consensusnet.domain.accounts import ModelUsage, OwnerUsage
 from consensusnet.domain.errors import NotFoundError
 from consensusnet.store.tables import events, sessions
 
@@ -52,6 +52,37 @@ class SessionAdmin:
                     cost_usd=float(row[5]),
                 )
                 for row in rows
+            ]
+
+    async def llm_usage(self) -> list[ModelUsage]:
+        """Successful `llm.call` events summed per provider and model."""
+        data = events.c.data
+        provider, model = data["provider"].as_string(), data["model"].as_string()
+        query = (
+            select(
+                provider,
+                model,
+                func.count(),
+                func.coalesce(func.sum(data[("usage", "input_tokens")].as_integer()), 0),
+                func.coalesce(func.sum(data[("usage", "output_tokens")].as_integer()), 0),
+                func.coalesce(func.sum(data["cost_usd"].as_float()), 0.0),
+                func.coalesce(func.sum(data["latency_s"].as_float()), 0.0),
+            )
+            .where(events.c.type == "llm.call", data["ok"].as_boolean().is_(True))
+            .group_by(provider, model)
+        )
+        async with self.engine.connect() as conn:
+            return [
+                ModelUsage(
+                    provider=row[0] or "",
+                    model=row[1] or "",
+                    calls=int(row[2]),
+                    input_tokens=int(row[3]),
+                    output_tokens=int(row[4]),
+                    cost_usd=float(row[5]),
+                    latency_s=float(row[6]),
+                )
+                for row in await conn.execute(query)
             ]
 
     async def ping(self) -> None:

@@ -76,7 +76,11 @@ api_keys = Table(
     metadata,
     Column("id", String(32), primary_key=True),
     Column(
-        "user_id", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        "user_id",
+        String(64),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     ),
     Column("hash", String(128), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -91,4 +95,77 @@ workers = Table(
     Column("pid", Integer, nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+)
+
+# -- verify: knowledge base, learned reliabilities and credibilities, feedback, HTTP cache --------
+
+kb_documents = Table(
+    "kb_documents",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("path", Text, nullable=False, server_default=""),
+    Column("media_type", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("characters", Integer, nullable=False, server_default="0"),
+    Column("chunks", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+kb_chunks = Table(
+    "kb_chunks",
+    metadata,
+    Column("id", String(48), primary_key=True),
+    Column(
+        "document_id",
+        String(32),
+        ForeignKey("kb_documents.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("ordinal", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("embedding", JSON, nullable=False),
+)
+
+agent_reliability = Table(
+    "agent_reliability",
+    metadata,
+    Column("agent", String(128), primary_key=True),
+    Column("counts", JSON, nullable=False),  # [true label][given label], labels as in LABELS
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+source_credibility = Table(
+    "source_credibility",
+    metadata,
+    Column("source", String(128), primary_key=True),
+    Column("confirmed", Float, nullable=False, server_default="0"),
+    Column("contradicted", Float, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+verify_feedback = Table(
+    "verify_feedback",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("session_id", String(64), nullable=False),
+    Column("claim_id", String(32), nullable=False),
+    Column("label", String(32), nullable=False),
+    Column("verdict", String(32), nullable=True),
+    Column("raw_confidence", Float, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("session_id", "claim_id", name="uq_verify_feedback_claim"),
+)
+
+http_cache = Table(
+    "http_cache",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,0 +1,1 @@
+"""Evidence: the knowledge base, hybrid retrieval, ranking and source credibility (core)."""

@@ -1,0 +1,1 @@
+"""Evidence source adapters: local files, Wikipedia, arXiv, PubMed, web search (one interface)."""

@@ -1,0 +1,1 @@
+"""The verify workflow: claims, evidence, a verifier panel, a critic, a consensus verdict."""

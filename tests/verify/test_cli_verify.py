@@ -1,0 +1,78 @@
+"""`kb`, `verify` and `feedback` as a person runs them: subprocesses on the durable runtime."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from verify_helpers import EIFFEL
+
+
+def cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSENSUSNET_", "OPENAI_"))}
+    env.update(CONSENSUSNET_DATA_DIR=str(data_dir), DATABASE_URL="", REDIS_URL="", NO_COLOR="1")
+    return subprocess.run(
+        [sys.executable, "-m", "consensusnet", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_kb_verify_export_and_feedback_on_the_scripted_provider(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    doc = tmp_path / "eiffel.md"
+    doc.write_text("# Eiffel Tower\n\n" + EIFFEL)
+    added = cli("kb", "add", str(doc), "--json", data_dir=data)
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)[0]["title"] == "Eiffel Tower"
+    listing = json.loads(cli("kb", "list", "--json", data_dir=data).stdout)
+    assert [d["title"] for d in listing] == ["Eiffel Tower"]
+    hits = json.loads(cli("kb", "search", "Eiffel Tower 1889", "--json", data_dir=data).stdout)
+    assert hits[0]["title"] == "Eiffel Tower"
+
+    out = tmp_path / "reports"
+    result = cli(
+        "--provider", "scripted", "verify", "The Eiffel Tower was completed in 1889.",
+        "--panel", "3", "--export", "md,json,html", "--out", str(out), "--json",
+        data_dir=data,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    view = json.loads(result.stdout)
+    assert view["status"] == "completed", view["error"]
+    assert view["kind"] == "verify"
+    claim = view["verify"]["claims"][0]
+    assert len(claim["judgements"]) == 3
+    assert claim["verdict"]["label"] in ("SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO")
+    assert {p.suffix for p in out.iterdir()} == {".md", ".json", ".html"}
+    report = json.loads(next(out.glob("*.json")).read_text())
+    assert report["claims"][0]["critic"] is not None
+
+    feedback = cli(
+        "feedback", view["id"][:10], "c1", "--label", "SUPPORTED", "--json", data_dir=data
+    )
+    assert feedback.returncode == 0, feedback.stderr
+    assert set(json.loads(feedback.stdout)["reliability_after"]) == {"strict", "skeptic", "expert"}
+    again = cli("feedback", view["id"], "c1", "--label", "SUPPORTED", data_dir=data)
+    assert again.returncode == 1
+    assert "already recorded" in again.stderr
+
+    removed = cli("kb", "remove", listing[0]["id"], data_dir=data)
+    assert removed.returncode == 0, removed.stderr
+    assert json.loads(cli("kb", "list", "--json", data_dir=data).stdout) == []
+
+
+def test_verify_usage_errors(tmp_path: Path) -> None:
+    both = cli("verify", "a claim", "--file", "x.txt", data_dir=tmp_path)
+    assert both.returncode == 2
+    bad = cli("verify", "a claim", "--sources", "gossip", data_dir=tmp_path)
+    assert bad.returncode == 2
+    assert "gossip" in bad.stderr
