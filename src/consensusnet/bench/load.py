@@ -30,6 +30,7 @@ from consensusnet.domain.config import Settings
 from consensusnet.testing.api_client import collect_stream
 
 MAX_SESSIONS = 1000
+STREAM_TIMEOUT = 300.0
 
 
 class LoadFigures(BaseModel):
@@ -177,7 +178,8 @@ async def _drive(base: str, token: str, n: int, body: dict[str, Any]) -> LoadFig
             response = await timed("POST", "/api/v1/sessions", json=body)
             response.raise_for_status()
             session_id = str(response.json()["id"])
-            await collect_stream(client, session_id)
+            with contextlib.suppress(TimeoutError, httpx.TransportError):
+                await asyncio.wait_for(collect_stream(client, session_id), STREAM_TIMEOUT)
             return session_id
 
         async def probe(stop: asyncio.Event) -> None:
@@ -219,7 +221,14 @@ async def _drive(base: str, token: str, n: int, body: dict[str, Any]) -> LoadFig
 
 
 async def run_load(
-    settings: Settings, *, sessions: int, rounds: int, parallel: int, latency: float, workers: int
+    settings: Settings,
+    *,
+    sessions: int,
+    rounds: int,
+    parallel: int,
+    latency: float,
+    workers: int,
+    worker_concurrency: int,
 ) -> LoadFigures:
     """Start the cluster in a temporary database, drive it, tear it all down."""
     if not settings.database_url or settings.is_embedded:
@@ -240,8 +249,8 @@ async def run_load(
         CONSENSUSNET_PORT=str(port),
         CONSENSUSNET_RATE_LIMIT_PER_KEY="0",
         CONSENSUSNET_RATE_LIMIT_PER_IP="0",
-        CONSENSUSNET_WORKER_CONCURRENCY=str(sessions),
-        CONSENSUSNET_LLM_CONCURRENCY=str(max(8, sessions * parallel)),
+        CONSENSUSNET_WORKER_CONCURRENCY=str(worker_concurrency),
+        CONSENSUSNET_LLM_CONCURRENCY=str(max(8, worker_concurrency * parallel)),
     )
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
@@ -273,6 +282,9 @@ def register(bench_app: typer.Typer) -> None:
         parallel: Annotated[int, typer.Option(min=1, max=10)] = 5,
         latency: Annotated[float, typer.Option(min=0.0, max=5.0)] = 0.5,
         workers: Annotated[int, typer.Option(min=1, max=8)] = 2,
+        worker_concurrency: Annotated[
+            int, typer.Option(min=1, max=200, help="Sessions per worker at once.")
+        ] = 20,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
     ) -> None:
         """API + workers on the scripted provider: N sessions at once, every one streamed."""
@@ -284,6 +296,7 @@ def register(bench_app: typer.Typer) -> None:
                 parallel=parallel,
                 latency=latency,
                 workers=workers,
+                worker_concurrency=worker_concurrency,
             )
         )
         if as_json:

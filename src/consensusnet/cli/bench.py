@@ -101,6 +101,7 @@ def overhead(
     console.print(table)
     console.print("Target: ratio <= 1.05 (1.00 is the physical limit).")
 
+
 register_consensus(app)
 
 
