@@ -9,6 +9,7 @@ step again. Step names must be unique within one run of a workflow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
@@ -76,6 +77,15 @@ async def run_session(
     except ConsensusNetError as error:
         await record(ctx, log, "session.failed", SessionFailed(error=str(error), hint=error.hint))
         return
+    except Exception as error:
+        # An unexpected error must not leave the session "running" for ever.
+        failed = SessionFailed(
+            error=f"Internal error: {type(error).__name__}: {error}",
+            hint="The session events show how far it got; please report this error.",
+        )
+        with contextlib.suppress(Exception):
+            await record(ctx, log, "session.failed", failed)
+        raise
     await record(ctx, log, "session.completed", SessionCompleted(result=result))
 
 

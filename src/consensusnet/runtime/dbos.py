@@ -146,6 +146,8 @@ class DbosRuntime:
         url = self.config["system_database_url"]
         if url.startswith("sqlite:///"):
             self.config["system_database_engine"] = _sqlite_engine(url)
+        else:
+            self.config.setdefault("sys_db_pool_size", 8)
         DBOS(config=self.config)
         # Only workers dequeue sessions; the API and the CLI never take another's work.
         DBOS.listen_queues([QUEUE_NAME] if self.mode == "worker" else [])

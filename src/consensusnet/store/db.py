@@ -32,7 +32,9 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # Modest pools: PostgreSQL allows 100 connections by default, shared by every API and
+    # worker process (and DBOS's own pool in each).
+    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -83,9 +83,18 @@ class EventStore:
     async def append(
         self, session_id: str, batch: list[RawEvent], index: IndexUpdate | None = None
     ) -> list[StoredRow]:
-        """Append events after the session's last one; the index row changes in the same commit."""
+        """Append events after the session's last one; the index row changes in the same commit.
+
+        The write is shielded: cancelling the caller (a pause, a kill) never leaves a database
+        connection mid-transaction, which SQLite would otherwise hold locked.
+        """
         if not batch:
             return []
+        return await asyncio.shield(self._append(session_id, batch, index))
+
+    async def _append(
+        self, session_id: str, batch: list[RawEvent], index: IndexUpdate | None
+    ) -> list[StoredRow]:
         index = index or IndexUpdate()
         now = _now()
         values: dict[str, Any] = {
