@@ -22,10 +22,10 @@ def test_dependencies_point_backwards_and_waves_follow_them() -> None:
     out = DecompositionOut.model_validate(
         {
             "sub_problems": [
-                _part("a", [2]),
-                _part("b", []),
-                _part("c", [1, 2, 3, 9]),
-                _part("d", [3]),
+                _part("aaa", [2]),
+                _part("bbb", []),
+                _part("ccc", [1, 2, 9]),
+                _part("ddd", [3]),
             ]
         }
     )

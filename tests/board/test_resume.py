@@ -23,9 +23,9 @@ async def test_crash_mid_round_then_resume_repeats_no_call(board: BoardRunner) -
     while True:
         view = await services.log.view(session_id)
         assert view.status in ("pending", "running"), "the board must be running when killed"
-        if view.board and view.board.sub_problems and len(view.board.sub_problems[0].rounds) >= 2:
-            if view.board.sub_problems[0].rounds[1].summary is None:
-                break
+        rounds = view.board.sub_problems[0].rounds if view.board and view.board.sub_problems else []
+        if len(rounds) >= 2 and rounds[1].summary is None:
+            break
         await asyncio.sleep(0.005)
     calls_made = len(board.provider.calls)
     await app.runtime.pause(session_id)
