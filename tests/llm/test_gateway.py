@@ -192,3 +192,25 @@ async def test_cost_comes_from_the_price_table() -> None:
         REQUEST, CallContext(session_id="s", model_override="openai:gpt-4o-mini")
     )
     assert ledger.records[0].cost_usd == pytest.approx(0.15 + 0.6)
+
+
+async def test_a_provider_that_serves_one_call_at_a_time_is_queued_before_the_timeout() -> None:
+    class OneAtATime(ScriptedProvider):
+        """Like llama.cpp: calls beyond the first wait inside the adapter."""
+
+        max_concurrency = 1
+
+        def __init__(self) -> None:
+            super().__init__(ttft=0.05)
+            self.lock = asyncio.Lock()
+
+        async def stream(self, request: LLMRequest, model: str) -> AsyncIterator[StreamChunk]:
+            async with self.lock:
+                async for chunk in super().stream(request, model):
+                    yield chunk
+
+    gateway, ledger, _ = make_gateway({"scripted": OneAtATime()}, timeout=0.3, max_retries=0)
+    # Twelve calls take 0.6 s in a row; each one's 0.3 s timeout starts only at its turn.
+    calls = [gateway.complete(REQUEST, CallContext(session_id="s")) for _ in range(12)]
+    await asyncio.gather(*calls)
+    assert [r.ok for r in ledger.records] == [True] * 12

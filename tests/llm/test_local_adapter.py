@@ -296,3 +296,38 @@ async def test_a_prompt_longer_than_the_context_is_a_provider_error(
     with pytest.raises(ProviderError):
         async for _chunk in provider.stream(too_long, provider.default_model):
             pass
+
+
+class Memo(BaseModel):
+    title: str
+    body: str
+
+
+def test_json_strings_in_the_grammar_exclude_raw_control_characters() -> None:
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    grammar = schema_grammar(json.dumps(Memo.model_json_schema()))
+    char_rule = next(line for line in grammar.splitlines() if line.startswith("char ::="))
+    assert r"\x00-\x1F" in char_rule
+    LlamaGrammar.from_string(grammar, verbose=False)  # llama.cpp accepts it
+
+
+@pytest.mark.slow
+async def test_a_multi_line_answer_is_still_strict_json(provider: LocalProvider) -> None:
+    request = LLMRequest(
+        messages=[
+            Message(
+                role="user",
+                content="Write a memo with a title and a body of three short paragraphs "
+                "separated by blank lines, about moving an office.",
+            )
+        ],
+        max_tokens=200,
+        temperature=0.0,
+        response_schema=Memo.model_json_schema(),
+        schema_name="Memo",
+    )
+    response = await provider.complete(request, provider.default_model)
+    if response.finish_reason == "stop":
+        json.loads(response.text, strict=True)  # raw newlines inside strings would fail here
+    assert not any(ord(ch) < 0x20 for ch in response.text), repr(response.text)

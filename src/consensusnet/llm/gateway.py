@@ -187,10 +187,14 @@ class LLMGateway:
             latency_s=record.latency_s,
         )
 
-    def _limit(self, provider: str) -> asyncio.Semaphore:
-        if provider not in self._limits:
-            self._limits[provider] = asyncio.Semaphore(self.concurrency)
-        return self._limits[provider]
+    def _limit(self, name: str, provider: LLMProvider) -> asyncio.Semaphore:
+        # A provider that serves one call at a time (a local model) says so; queueing here,
+        # before the timeout starts, keeps waiting time from counting as a slow call.
+        if name not in self._limits:
+            own = getattr(provider, "max_concurrency", None)
+            limit = min(self.concurrency, own) if own else self.concurrency
+            self._limits[name] = asyncio.Semaphore(limit)
+        return self._limits[name]
 
     async def _call(
         self,
@@ -231,7 +235,7 @@ class LLMGateway:
             attempt += 1
             emitted: list[bool] = []
             try:
-                async with self._limit(target.provider), asyncio.timeout(self.timeout):
+                async with self._limit(target.provider, provider), asyncio.timeout(self.timeout):
                     response = await self._once(provider, request, model, streaming, emitted)
             except (TimeoutError, ProviderError) as raw:
                 failure = _as_provider_error(raw, self.timeout)

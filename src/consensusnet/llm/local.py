@@ -29,6 +29,10 @@ MODEL_PATH_HINT = "Set CONSENSUSNET_LOCAL_MODEL_PATH to an existing .gguf file, 
 # Bounded numbers get an exact grammar only for small integer ranges; wider ones stay free and
 # the gateway's validation catches them.
 _MAX_ENUMERATED_RANGE = 100
+JSON_STRING_CHAR = (
+    r'[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] '
+    r"[0-9a-fA-F])"
+)
 
 T = TypeVar("T")
 
@@ -134,9 +138,16 @@ def load_model(path: Path, *, n_ctx: int, n_threads: int) -> LoadedModel:
 @lru_cache(maxsize=128)
 def schema_grammar(schema_json: str) -> str:
     """GBNF for a JSON schema, with number ranges the stock converter ignores made exact."""
-    from llama_cpp.llama_grammar import RESERVED_NAMES, SchemaConverter
+    from llama_cpp.llama_grammar import RESERVED_NAMES, BuiltinRule, SchemaConverter
 
     class BoundedConverter(SchemaConverter):  # type: ignore[misc]
+        def _add_primitive(self, name: str, rule: Any) -> str:
+            # The stock `char` admits raw control characters (a newline, say), which JSON
+            # forbids inside strings: a small model then writes JSON no parser accepts.
+            if name == "char":
+                rule = BuiltinRule(JSON_STRING_CHAR, [])
+            return str(super()._add_primitive(name, rule))  # type: ignore[no-untyped-call]
+
         def visit(self, schema: dict[str, Any], name: str) -> str:
             rule = bounded_number_rule(schema)
             if rule is None:
@@ -204,6 +215,8 @@ class LocalProvider:
     """Runs a GGUF with llama.cpp in a worker thread; one call at a time per loaded model."""
 
     name = "local"
+    # llama.cpp runs one call at a time per model; more would only queue inside the adapter.
+    max_concurrency = 1
 
     def __init__(self, model_path: Path, *, threads: int = 2, context: int = 4096) -> None:
         if not Path(model_path).is_file():

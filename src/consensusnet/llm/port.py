@@ -18,6 +18,7 @@ class LLMProvider(Protocol):
 
     name: str
     default_model: str
+    # An adapter may also set `max_concurrency: int` when it can serve only so many calls.
 
     async def complete(self, request: LLMRequest, model: str) -> LLMResponse:
         """Make one call and return the whole answer."""
