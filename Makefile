@@ -14,7 +14,7 @@ setup: ## Install uv if missing, then the locked dependencies (first run builds 
 	$(UV) sync --frozen
 
 demo: setup ## A small board deliberation on the embedded local model (no network, no servers)
-	CONSENSUSNET_LLM_CONCURRENCY=1 $(RUN) consensusnet board "Should we expand to the European market next year?" \
+	$(RUN) consensusnet board "Should we expand to the European market next year?" \
 		--experts 3 --max-rounds 2 --max-subproblems 2 --no-clarify --export md,html
 	@echo "Reports are in $$($(RUN) python -c 'from consensusnet.domain.config import Settings; print(Settings().data_dir / "reports")')"
 

@@ -212,4 +212,5 @@ class App:
             closer = getattr(services.log.notifier, "aclose", None)
             if closer is not None:
                 await closer()
+            await services.store.drain()
             await services.engine.dispose()

@@ -23,7 +23,6 @@ async def test_board_on_the_local_model(tmp_path: Path) -> None:
         database_url=None,
         redis_url=None,
         llm_timeout=300.0,
-        llm_concurrency=1,  # one llama.cpp model serves one call at a time
     )
     app = App(settings)
     try:

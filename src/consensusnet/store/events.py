@@ -28,6 +28,7 @@ class EventStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._writes: set[asyncio.Future[list[StoredRow]]] = set()
         # SQLite allows one writer: queueing writers here is far faster than letting them
         # collide and back off in SQLite's busy handler. PostgreSQL needs no such lock.
         self._write_lock = (
@@ -90,7 +91,15 @@ class EventStore:
         """
         if not batch:
             return []
-        return await asyncio.shield(self._append(session_id, batch, index))
+        write = asyncio.ensure_future(self._append(session_id, batch, index))
+        self._writes.add(write)
+        write.add_done_callback(self._writes.discard)
+        return await asyncio.shield(write)
+
+    async def drain(self) -> None:
+        """Wait for writes whose callers were cancelled; call before disposing the engine."""
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
 
     async def _append(
         self, session_id: str, batch: list[RawEvent], index: IndexUpdate | None
