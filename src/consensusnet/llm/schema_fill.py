@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-_WORDS = (
-    "evidence suggests a measured approach with clear milestones and review points the main "
-    "risk is execution capacity while the upside depends on demand"
-).split(" ")
+_WORDS = [
+    *("evidence", "suggests", "a", "measured", "approach", "with", "clear", "milestones"),
+    *("and", "review", "points", "the", "main", "risk", "is", "execution", "capacity"),
+    *("while", "the", "upside", "depends", "on", "demand"),
+]
 
 
 class _Filler:
