@@ -96,3 +96,21 @@ async def test_sessions_list_filters_and_pages(log: SessionLog) -> None:
     assert total == 3
     assert len(rows) == 2
     assert {row.kind for row in rows} == {"verify"}
+
+
+async def test_a_failing_append_does_not_fail_the_appends_committed_with_it(
+    log: SessionLog,
+) -> None:
+    sid = await log.create(SessionCreated(kind="board", title="t"))
+    results = await asyncio.gather(
+        log.append(sid, SessionStarted()),
+        log.append("missing", SessionStarted()),
+        log.append(sid, SessionCompleted()),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], NotFoundError)
+    assert [e.event.type for e in await log.events(sid)] == [
+        "session.created",
+        "session.started",
+        "session.completed",
+    ]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from consensusnet.domain.errors import NotFoundError
 from consensusnet.domain.records import IndexUpdate, RawEvent, SessionRow, StoredRow
 from consensusnet.store.tables import events, sessions
+
+T = TypeVar("T")
 
 
 def _now() -> datetime:
@@ -23,17 +25,67 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+class GroupCommit:
+    """Runs queued write jobs in shared transactions, one at a time (SQLite's single writer)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._pending: list[tuple[Callable[[AsyncConnection], Awaitable[Any]], asyncio.Future[Any]]]
+        self._pending = []
+        self._runner: asyncio.Task[None] | None = None
+
+    async def submit(self, job: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Queue `job(conn)`; it commits with whatever else is queued by then."""
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append((job, done))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.ensure_future(self._run())
+        return await done
+
+    async def _run(self) -> None:
+        while self._pending:
+            jobs, self._pending = self._pending, []
+            try:
+                async with self.engine.begin() as conn:
+                    results = [await job(conn) for job, _ in jobs]
+            except Exception:
+                # One failing job must not fail the jobs it was batched with: run each alone.
+                await self._one_by_one(jobs)
+                continue
+            for (_, done), result in zip(jobs, results, strict=True):
+                if not done.done():
+                    done.set_result(result)
+
+    async def _one_by_one(
+        self, jobs: list[tuple[Callable[[AsyncConnection], Awaitable[Any]], asyncio.Future[Any]]]
+    ) -> None:
+        for job, done in jobs:
+            try:
+                async with self.engine.begin() as conn:
+                    result = await job(conn)
+            except Exception as error:
+                if not done.done():
+                    done.set_exception(error)
+            else:
+                if not done.done():
+                    done.set_result(result)
+
+
 class EventStore:
     """Appends events with gap-free per-session sequence numbers and reads them back."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._writes: set[asyncio.Future[list[StoredRow]]] = set()
-        # SQLite allows one writer: queueing writers here is far faster than letting them
-        # collide and back off in SQLite's busy handler. PostgreSQL needs no such lock.
-        self._write_lock = (
-            asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        )
+        # SQLite allows one writer: writes queue here and commit together, which beats letting
+        # them collide in SQLite's busy handler. PostgreSQL writers run side by side.
+        self._group = GroupCommit(engine) if engine.dialect.name == "sqlite" else None
+
+    async def _transaction(self, job: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        if self._group is not None:
+            return await self._group.submit(job)
+        async with self.engine.begin() as conn:
+            return await job(conn)
 
     async def create_session(
         self,
@@ -47,7 +99,8 @@ class EventStore:
     ) -> StoredRow:
         """Insert the index row and event 1 in one transaction."""
         now = _now()
-        async with self._write_lock, self.engine.begin() as conn:
+
+        async def write(conn: AsyncConnection) -> None:
             await conn.execute(
                 insert(sessions).values(
                     id=session_id,
@@ -71,6 +124,8 @@ class EventStore:
                     created_at=now,
                 )
             )
+
+        await self._transaction(write)
         return StoredRow(
             session_id=session_id,
             seq=1,
@@ -118,7 +173,8 @@ class EventStore:
             values["status"] = index.status
         if index.title:
             values["title"] = index.title
-        async with self._write_lock, self.engine.begin() as conn:
+
+        async def write(conn: AsyncConnection) -> list[dict[str, Any]]:
             # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) first, so
             # concurrent appends to one session serialize and sequence numbers never collide.
             result = await conn.execute(
@@ -144,6 +200,9 @@ class EventStore:
                 for offset, item in enumerate(batch)
             ]
             await conn.execute(insert(events), rows)
+            return rows
+
+        rows = await self._transaction(write)
         return [StoredRow(**row) for row in rows]
 
     async def read(
