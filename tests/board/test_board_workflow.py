@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import BoardRunner, BoardScript, Turn
+from board_support import BoardRunner, BoardScript, Turn
+
 from consensusnet.board.report import render
 from consensusnet.domain.events_board import ClarificationAnswered
 from consensusnet.domain.llm import LLMRequest

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import BoardRunner, BoardScript
+from board_support import BoardRunner, BoardScript
+
 from consensusnet.board.budget import Spending, check_budget
 from consensusnet.compose import App
 from consensusnet.domain.config import Settings

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from conftest import BoardRunner
+from board_support import BoardRunner
+
 from consensusnet.engine.runtime import InMemoryRuntime
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from board_support import BoardRunner, BoardScript, Turn
 
-from conftest import BoardRunner, BoardScript, Turn
 from consensusnet.board.stopping import RoundFigures, StopRules, decide_stop, early_agreement
 from consensusnet.domain.llm import LLMRequest
 
