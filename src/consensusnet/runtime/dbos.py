@@ -131,7 +131,7 @@ class DbosRuntime:
             "system_database_url": system_database_url(database_url),
             "application_version": app_version,
             "executor_id": executor_id,
-            "log_level": "WARNING",
+            "log_level": "ERROR",
         }
         self._launched = False
         self._handles: dict[str, Any] = {}
@@ -142,7 +142,7 @@ class DbosRuntime:
     async def launch(self) -> None:
         if self._launched:
             return
-        logging.getLogger("dbos").setLevel(logging.WARNING)
+        logging.getLogger("dbos").setLevel(logging.ERROR)
         url = self.config["system_database_url"]
         if url.startswith("sqlite:///"):
             self.config["system_database_engine"] = _sqlite_engine(url)
