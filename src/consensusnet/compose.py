@@ -34,6 +34,7 @@ from consensusnet.sources.catalog import SourceCatalog
 from consensusnet.store.db import make_engine, migrate
 from consensusnet.store.events import EventStore
 from consensusnet.store.knowledge import HttpCacheStore, KnowledgeStore
+from consensusnet.store.personas import PersonaStore
 from consensusnet.verify.workflow import KIND as VERIFY_KIND
 from consensusnet.verify.workflow import build_verify_workflow
 
@@ -51,6 +52,7 @@ class Services:
     providers: dict[str, LLMProvider]
     knowledge: KnowledgeStore | None = None
     sources: SourceCatalog | None = None
+    personas: PersonaStore | None = None
 
 
 def _secret(value: SecretStr | None) -> str | None:
@@ -160,6 +162,7 @@ class App:
             embedder=make_embedder(settings),
             providers=cache,
             knowledge=KnowledgeStore(engine),
+            personas=PersonaStore(engine),
             sources=SourceCatalog(
                 HttpCacheStore(engine),
                 brave_api_key=_secret(settings.brave_api_key),
@@ -176,7 +179,8 @@ class App:
         async def runner(ctx: WorkflowContext) -> None:
             services = await self.services()
             view = await services.log.view(ctx.session_id)
-            workflow = build(services, {"input": view.input, "options": view.options})
+            payload = {"input": view.input, "options": view.options, "owner": view.owner}
+            workflow = build(services, payload)
             await run_session(ctx, services.log, workflow, self.runtime.name)
 
         self.runtime.register(kind, runner)

@@ -65,6 +65,26 @@ def test_kb_verify_export_and_feedback_on_the_scripted_provider(tmp_path: Path) 
     assert again.returncode == 1
     assert "already recorded" in again.stderr
 
+    labeled = tmp_path / "labeled.jsonl"
+    labeled.write_text(
+        '{"text": "The Eiffel Tower was completed in 1889.", "label": "SUPPORTED"}\n'
+        '{"text": "The Eiffel Tower was completed in 1925.", "label": "REFUTED"}\n'
+    )
+    evaluated = cli("--provider", "scripted", "eval", str(labeled), "--json", data_dir=data)
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(evaluated.stdout)
+    assert report["before"]["items"] == 2
+    assert {key.split("@")[0] for key in report["reliability_after"]} == {
+        "strict",
+        "skeptic",
+        "expert",
+    }
+    assert all("@scripted:" in key for key in report["reliability_after"])
+    shown = cli("--provider", "scripted", "eval", str(labeled), data_dir=data)
+    assert shown.returncode == 0, shown.stderr
+    assert "Reliability per seat and model" in shown.stdout
+    assert "line 2:" in shown.stderr  # progress, one line per item
+
     removed = cli("kb", "remove", listing[0]["id"], data_dir=data)
     assert removed.returncode == 0, removed.stderr
     assert json.loads(cli("kb", "list", "--json", data_dir=data).stdout) == []
@@ -76,3 +96,30 @@ def test_verify_usage_errors(tmp_path: Path) -> None:
     bad = cli("verify", "a claim", "--sources", "gossip", data_dir=tmp_path)
     assert bad.returncode == 2
     assert "gossip" in bad.stderr
+
+
+def test_eval_reports_every_invalid_line_with_its_number(tmp_path: Path) -> None:
+    labeled = tmp_path / "labeled.jsonl"
+    labeled.write_text(
+        '{"text": "The Eiffel Tower was completed in 1889.", "label": "supported"}\n'
+        "\n"
+        '{"text": "The Moon is made of cheese.", "label": "FALSE"}\n'
+        "not json\n"
+        '["a list"]\n'
+        '{"label": "REFUTED"}\n'
+        '{"text": "  ", "label": "REFUTED"}\n'
+    )
+    result = cli("eval", str(labeled), data_dir=tmp_path)
+    assert result.returncode == 1
+    err = " ".join(result.stderr.split())
+    assert "line 1" not in err  # a lowercase label is accepted
+    assert "line 3: \"label\" is 'FALSE'; use one of NOT_ENOUGH_INFO, REFUTED, SUPPORTED" in err
+    assert "line 4: not valid JSON" in err
+    assert "line 5: expected an object, got an array" in err
+    assert 'line 6: "text" is missing' in err
+    assert 'line 7: "text" must be a non-empty string' in err
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    assert "has no items" in " ".join(cli("eval", str(empty), data_dir=tmp_path).stderr.split())
+    missing = cli("eval", str(tmp_path / "nope.jsonl"), data_dir=tmp_path)
+    assert missing.returncode == 2

@@ -34,7 +34,7 @@ async def test_feedback_changes_reliabilities_and_the_next_vote(app: App, script
     assert event.reliability_after["strict"] < event.reliability_before["strict"]
     assert "local" in event.credibility_updates
     counts = await services.knowledge.reliability_counts()
-    assert counts["skeptic"][1][1] == 1.0  # truth REFUTED, said REFUTED
+    assert counts["skeptic@scripted:function-1"][1][1] == 1.0  # truth REFUTED, said REFUTED
     view = await services.log.view(first.id)
     assert view.verify is not None
     assert view.verify.claims[0].feedback[0].label == "REFUTED"

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from consensusnet import __version__
 from consensusnet.api.errors import install_error_handlers
 from consensusnet.api.middleware import ObserveAndLimit
-from consensusnet.api.routes import admin, health, sessions
+from consensusnet.api.routes import admin, health, knowledge, personas, sessions, verify
 from consensusnet.api.state import is_loopback, make_state
 from consensusnet.compose import App
 from consensusnet.domain.errors import ConfigError
@@ -50,5 +50,8 @@ def create_api(app: App) -> FastAPI:
     api.include_router(health.router)
     # Routers carry their full prefix, so metrics label requests by the complete path template.
     api.include_router(sessions.router)
+    api.include_router(verify.router)
+    api.include_router(knowledge.router)
+    api.include_router(personas.router)
     api.include_router(admin.router)
     return api

@@ -8,6 +8,8 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from consensusnet.api.errors import ApiError
+from consensusnet.api.knowledge import KnowledgeService
+from consensusnet.api.personas import PersonaService
 from consensusnet.api.service import SessionService
 from consensusnet.api.state import ApiState
 from consensusnet.compose import Services
@@ -92,3 +94,19 @@ async def get_sessions(state: StateDep, services: ServicesDep, user: CurrentUser
 
 
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
+
+
+async def get_knowledge(sessions: SessionsDep) -> KnowledgeService:
+    """Knowledge-base and feedback operations on behalf of the caller."""
+    return KnowledgeService(sessions)
+
+
+KnowledgeDep = Annotated[KnowledgeService, Depends(get_knowledge)]
+
+
+async def get_personas(services: ServicesDep, user: CurrentUser) -> PersonaService:
+    """Persona operations on behalf of the caller."""
+    return PersonaService(services, user)
+
+
+PersonasDep = Annotated[PersonaService, Depends(get_personas)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from consensusnet.api.errors import ApiError
@@ -16,6 +17,7 @@ from consensusnet.domain.events import (
     SessionPaused,
     StoredEvent,
 )
+from consensusnet.domain.events_board import ClarificationAnswered, Interjection
 from consensusnet.domain.records import SessionRow
 from consensusnet.engine.view import SessionView
 from consensusnet.store.session_admin import SessionAdmin
@@ -90,6 +92,18 @@ class SessionService:
         session_id = await self.app.create_session(created)
         return await self.services.store.get_session(session_id)
 
+    async def settle(self, session_id: str, timeout: float) -> SessionView | None:
+        """The view once the session ends, or None if it is still going after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            row = await self.owned(session_id)
+            if row.status in TERMINAL_STATUSES:
+                return await self.services.log.view(session_id)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            await self.services.log.notifier.wait(session_id, row.last_seq, min(remaining, 1.0))
+
     async def page(
         self, *, kind: str | None, status: str | None, limit: int, offset: int
     ) -> tuple[list[SessionRow], int]:
@@ -144,6 +158,35 @@ class SessionService:
         await self.services.log.append(
             session_id, SessionCancelled(reason=f"killed by {self.user.name}")
         )
+        return await self.services.store.get_session(session_id)
+
+    async def answer(self, session_id: str, answers: list[str]) -> SessionRow:
+        """Answer a board's clarifying questions; the waiting workflow picks them up."""
+        await self.owned(session_id)
+        view = await self.services.log.view(session_id)
+        if view.board is None or not view.board.awaiting_input:
+            raise ApiError(409, "This session is not waiting for answers.")
+        asked = len(view.board.clarifications)
+        if len(answers) > asked:
+            raise ApiError(
+                422,
+                f"{len(answers)} answers for {asked} questions.",
+                code="validation_error",
+                field="answers",
+            )
+        await self.services.log.append(
+            session_id, ClarificationAnswered(answers=answers, by=self.user.name)
+        )
+        return await self.services.store.get_session(session_id)
+
+    async def interject(self, session_id: str, text: str) -> SessionRow:
+        """Add a message the next round of a running board must consider."""
+        row = await self.owned(session_id)
+        if row.kind != "board":
+            raise ApiError(409, "Only board sessions take interjections.")
+        if row.status in TERMINAL_STATUSES:
+            raise ApiError(409, f"The session is already {row.status}.")
+        await self.services.log.append(session_id, Interjection(text=text, by=self.user.name))
         return await self.services.store.get_session(session_id)
 
     async def delete(self, session_id: str) -> None:

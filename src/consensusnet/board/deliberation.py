@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 from consensusnet.board import prompts
 from consensusnet.board.budget import check_budget, spending
@@ -23,6 +24,7 @@ from consensusnet.domain.events_board import (
     ContributionMade,
     DeliberationStopped,
     FacilitatorDecided,
+    Interjection,
     ModeratorIntervened,
     PanelMember,
     RoundStarted,
@@ -61,6 +63,7 @@ class Deliberation:
         self.history_vectors: list[list[float]] = []
         self.words: dict[str, int] = dict.fromkeys((m.persona_id for m in panel), 0)
         self.moderator: tuple[str, str] | None = None
+        self.heard_up_to = 0  # the seq of the last interjection this sub-problem has considered
 
     def name_of(self, persona_id: str) -> str:
         """'Name (Role)' of a panel member."""
@@ -113,7 +116,7 @@ class Deliberation:
                 speakers=speakers,
             ),
         )
-        context = self._context()
+        context = self._context(await self._interjections(round_no))
         turns = await asyncio.gather(
             *(self._contribute(pid, round_no, context, budgets[pid]) for pid in speakers)
         )
@@ -124,14 +127,31 @@ class Deliberation:
         figures = await self._measure(round_no, list(turns))
         await self._summarize(round_no, list(turns), figures)
 
-    def _context(self) -> prompts.RoundContext:
+    def _context(self, interjections: list[str]) -> prompts.RoundContext:
         latest = self.rounds[-1] if self.rounds else []
         return prompts.RoundContext(
             summaries=self.summaries[-SUMMARIES_KEPT:] if latest else [],
             latest=[(self.name_of(c.persona_id), c) for c in latest],
             moderator=self.moderator,
             dependencies=self.dependencies,
+            interjections=interjections,
         )
+
+    async def _interjections(self, round_no: int) -> list[str]:
+        """Interjections this sub-problem has not considered yet (fixed in a step for replays)."""
+        log, session_id, after = self.services.log, self.ctx.session_id, self.heard_up_to
+
+        async def pending() -> dict[str, Any]:
+            texts, last = [], after
+            for stored in await log.events(session_id, after=after):
+                last = stored.seq
+                if isinstance(stored.event, Interjection):
+                    texts.append(stored.event.text)
+            return {"texts": texts, "heard_up_to": last}
+
+        result = await self.ctx.step(f"{self.prefix}.r{round_no}.interjections", pending)
+        self.heard_up_to = int(result["heard_up_to"])
+        return [str(text) for text in result["texts"]]
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -152,12 +172,13 @@ class Deliberation:
                 "favour.",
             ]
         )
+        # The turn's budget bounds the schema; the call's cap only guards against a cut-off.
+        output = contribution_model(len(self.sub.options), max_tokens)
         request = prompts.request(
             [persona.system_prompt, prompts.BOARD_RULES, PHASES[phase].instructions],
             user,
-            max_tokens=max_tokens,
+            max_tokens=token_ceiling(output),
         )
-        output = contribution_model(len(self.sub.options), max_tokens)
 
         async def turn() -> dict[str, object]:
             value, usage = await self.ask(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -16,6 +16,12 @@ from consensusnet.llm.gateway import CallContext, LLMGateway
 T = TypeVar("T", bound=BaseModel)
 
 
+class OwnerPersonas(Protocol):
+    """Where users' own personas are kept (raw, validated when a board loads them)."""
+
+    async def list_for(self, owner: str) -> list[dict[str, Any]]: ...
+
+
 class BoardServices(Protocol):
     """The services a board run uses (compose.Services satisfies it)."""
 
@@ -23,6 +29,9 @@ class BoardServices(Protocol):
     log: SessionLog
     gateway: LLMGateway
     embedder: Embedder
+
+    @property
+    def personas(self) -> OwnerPersonas | None: ...
 
 
 class BoardInput(BaseModel):

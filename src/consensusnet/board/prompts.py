@@ -123,6 +123,7 @@ class RoundContext(BaseModel):
     latest: list[tuple[str, ContributionMade]] = Field(default_factory=list)
     moderator: tuple[str, str] | None = None
     dependencies: list[tuple[str, str]] = Field(default_factory=list)
+    interjections: list[str] = Field(default_factory=list)
 
     def render(self, nonce: str) -> str:
         """The debate as delimited data blocks, oldest first."""
@@ -138,6 +139,9 @@ class RoundContext(BaseModel):
         if self.moderator is not None:
             kind, challenge = self.moderator
             parts.append(untrusted("moderator", challenge, nonce=nonce, moderator=kind))
+        parts += [untrusted("interjection", text, nonce=nonce) for text in self.interjections]
+        if self.interjections:
+            parts.append("The person interjected (above): address it this round.")
         return "\n".join(parts)
 
 

@@ -11,7 +11,10 @@ from consensusnet.domain.events_board import ModeratorKind
 
 # Every string and list is bounded, so the longest valid answer fits its call's max_tokens:
 # constrained decoding then never runs out of tokens mid-JSON.
-CHARS_PER_TOKEN = 2.5  # a pessimistic ratio for short English words and JSON punctuation
+CHARS_PER_TOKEN = 2.5  # sizes schemas: a typical ratio for short English words and JSON
+# Caps max_tokens: a small model can write text far denser in tokens ("a a a", digits,
+# punctuation runs), and a reply cut off mid-string is invalid JSON, so the cap is generous.
+CEILING_CHARS_PER_TOKEN = 1.0
 Item30 = Annotated[str, Field(min_length=1, max_length=30)]
 Item60 = Annotated[str, Field(min_length=1, max_length=60)]
 Item100 = Annotated[str, Field(min_length=1, max_length=100)]
@@ -192,4 +195,4 @@ def token_ceiling(model: type[BaseModel]) -> int:
     """max_tokens that always fits the longest valid answer of `model`."""
     schema = model.model_json_schema()
     chars = _max_chars(schema, schema.get("$defs", {}))
-    return int(chars / CHARS_PER_TOKEN) + 16
+    return int(chars / CEILING_CHARS_PER_TOKEN) + 16

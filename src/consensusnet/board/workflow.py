@@ -26,7 +26,7 @@ from consensusnet.domain.events_board import (
 from consensusnet.engine.runtime import Workflow, WorkflowContext, record
 from consensusnet.engine.sessions import SessionLog
 from consensusnet.llm.prompt import untrusted
-from consensusnet.personas.loader import PersonaCatalog, load_catalog
+from consensusnet.personas.loader import PersonaCatalog, load_catalog, parse_personas
 from consensusnet.personas.selection import select_panel
 
 KIND = "board"
@@ -37,9 +37,11 @@ def build_board_workflow(services: BoardServices, payload: dict[str, Any]) -> Wo
     board_input = BoardInput.model_validate(payload["input"])
     options = BoardOptions.model_validate(payload.get("options") or {})
     catalog = load_catalog(services.settings.data_dir)
+    owner = payload.get("owner")
 
     async def workflow(ctx: WorkflowContext) -> dict[str, Any]:
-        return await BoardRun(services, ctx, board_input, options, catalog).run()
+        seated = await with_owner_personas(services, ctx, catalog, owner)
+        return await BoardRun(services, ctx, board_input, options, seated).run()
 
     return workflow
 
@@ -205,6 +207,21 @@ class BoardRun:
             return event.model_dump(mode="json")
 
         return MetaSynthesized.model_validate(await self.ctx.step("meta", write))
+
+
+async def with_owner_personas(
+    services: BoardServices, ctx: WorkflowContext, catalog: PersonaCatalog, owner: str | None
+) -> PersonaCatalog:
+    """The catalog plus the session owner's own personas, as they were when the board began."""
+    store = services.personas
+    if not owner or store is None:
+        return catalog
+
+    async def read() -> list[dict[str, Any]]:
+        return await store.list_for(owner)
+
+    own = parse_personas(await ctx.step("personas.owner", read), "the owner's personas", "user")
+    return PersonaCatalog([*catalog.all(), *own]) if own else catalog
 
 
 async def wait_for_answers(log: SessionLog, session_id: str, timeout: float) -> list[str] | None:

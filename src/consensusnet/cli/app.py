@@ -13,6 +13,7 @@ from consensusnet.cli import (
     board,
     db,
     doctor,
+    evaluate,
     feedback,
     kb,
     personas,
@@ -74,6 +75,7 @@ app.add_typer(db.app, name="db")
 serve.register(app)
 verify.register(app)
 feedback.register(app)
+evaluate.register(app)
 app.add_typer(kb.app, name="kb")
 
 

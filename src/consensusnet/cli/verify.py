@@ -44,6 +44,28 @@ def _csv(spec: str, allowed: tuple[str, ...], option: str) -> list[str]:
     return items
 
 
+SourcesOption = Annotated[
+    str, typer.Option(help="Evidence sources: local,wikipedia,arxiv,pubmed,web.")
+]
+PanelOption = Annotated[int, typer.Option(min=3, max=9, help="Panel size (N >= 3).")]
+ModelsOption = Annotated[
+    str | None, typer.Option(help="Comma-separated models, one per panel member (cycled).")
+]
+NoCriticOption = Annotated[bool, typer.Option("--no-critic", help="Skip the critic round.")]
+
+
+def verify_options(sources: str, panel: int, models: str | None, *, critic: bool) -> dict[str, Any]:
+    """A verify session's options from the command-line flags `verify` and `eval` share."""
+    options: dict[str, Any] = {
+        "sources": _csv(sources, SOURCE_NAMES, "--sources"),
+        "panel": panel,
+        "critic": critic,
+    }
+    if models:
+        options["models"] = [m.strip() for m in models.split(",") if m.strip()]
+    return options
+
+
 class LiveVerification:
     """What the live view shows: rendered from the folded events, with a spinner and a clock."""
 
@@ -179,16 +201,10 @@ def register(app: typer.Typer) -> None:
         file: Annotated[
             Path | None, typer.Option("--file", "-f", help="Verify the text of this file.")
         ] = None,
-        sources: Annotated[
-            str, typer.Option(help="Evidence sources: local,wikipedia,arxiv,pubmed,web.")
-        ] = "local",
-        panel: Annotated[int, typer.Option(min=3, max=9, help="Panel size (N >= 3).")] = 3,
-        models: Annotated[
-            str | None, typer.Option(help="Comma-separated models, one per panel member (cycled).")
-        ] = None,
-        no_critic: Annotated[
-            bool, typer.Option("--no-critic", help="Skip the critic round.")
-        ] = False,
+        sources: SourcesOption = "local",
+        panel: PanelOption = 3,
+        models: ModelsOption = None,
+        no_critic: NoCriticOption = False,
         export: Annotated[str, typer.Option(help="Report formats to write: md,json,html.")] = "",
         out: Annotated[Path, typer.Option(help="Directory for exported reports.")] = Path("."),
         as_json: Annotated[
@@ -205,12 +221,6 @@ def register(app: typer.Typer) -> None:
                 raise typer.BadParameter(str(error), param_hint="--file") from None
         else:
             body = text or ""
-        options: dict[str, Any] = {
-            "sources": _csv(sources, SOURCE_NAMES, "--sources"),
-            "panel": panel,
-            "critic": not no_critic,
-        }
-        if models:
-            options["models"] = [m.strip() for m in models.split(",") if m.strip()]
+        options = verify_options(sources, panel, models, critic=not no_critic)
         formats = _csv(export, FORMATS, "--export")
         run(lambda: _verify(body, options, formats, out, as_json))

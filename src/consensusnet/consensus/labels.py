@@ -140,8 +140,14 @@ def confusions_from_counts(
     *,
     smoothing: float = 1.0,
     prior_accuracy: float = 0.6,
+    priors: Mapping[str, Confusion] | None = None,
 ) -> dict[str, Confusion]:
-    """Confusion matrices from stored raw counts (as feedback accumulates them)."""
+    """Confusion matrices from stored raw counts (as feedback accumulates them).
+
+    An agent's prior is the one-coin agent of `prior_accuracy`, or its entry in `priors` (a
+    row-stochastic matrix, e.g. what a related agent learned); either weighs as
+    `smoothing * len(labels)` counts per true label.
+    """
     k = len(labels)
     pseudo = symmetric_confusion(prior_accuracy, k) * smoothing * k
     result: dict[str, Confusion] = {}
@@ -149,7 +155,8 @@ def confusions_from_counts(
         matrix = np.asarray(raw, dtype=np.float64)
         if matrix.shape != (k, k):
             raise ValueError(f"counts for {agent!r} are not {k}x{k}")
-        result[agent] = _row_normalize(matrix + pseudo)
+        prior = pseudo if priors is None or agent not in priors else priors[agent] * smoothing * k
+        result[agent] = _row_normalize(matrix + prior)
     return result
 
 

@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     worker_dead_after: float = Field(default=15.0, gt=0)
     worker_drain: int = Field(default=60, ge=0)
     sse_heartbeat: float = Field(default=15.0, gt=0)
+    max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

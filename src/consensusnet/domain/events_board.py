@@ -43,6 +43,14 @@ class ClarificationAnswered(_BoardEvent):
     by: str = "user"
 
 
+class Interjection(_BoardEvent):
+    """A message from the person that the next round of every open sub-problem must consider."""
+
+    type: Literal["board.interjection"] = "board.interjection"
+    text: str
+    by: str = "user"
+
+
 class AssumptionsStated(_BoardEvent):
     """Nobody answered (or clarification was off): the board proceeds on these assumptions."""
 
@@ -249,6 +257,7 @@ class ReportExported(_BoardEvent):
 BoardEvent = Annotated[
     ClarificationRequested
     | ClarificationAnswered
+    | Interjection
     | AssumptionsStated
     | Decomposed
     | PanelSelected

@@ -90,6 +90,7 @@ class Judgement(BaseModel):
     agent: str
     strategy: str
     model: str = ""
+    provider: str = ""  # with `model`, what the member's reliability is learned for
     label: Label
     confidence: float
     rationale: str = ""

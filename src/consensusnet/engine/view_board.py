@@ -18,6 +18,7 @@ from consensusnet.domain.events_board import (
     Decomposed,
     DeliberationStopped,
     FacilitatorDecided,
+    Interjection,
     MetaSynthesized,
     ModeratorIntervened,
     PanelMember,
@@ -88,6 +89,7 @@ class BoardView(BaseModel):
     clarifications: list[Clarification] = Field(default_factory=list)
     awaiting_input: bool = False
     assumptions: list[str] = Field(default_factory=list)
+    interjections: list[Interjection] = Field(default_factory=list)
     sub_problems: list[SubProblemView] = Field(default_factory=list)
     waves: list[list[int]] = Field(default_factory=list)
     meta: MetaView | None = None
@@ -123,6 +125,10 @@ def _clarification_answered(view: Any, event: ClarificationAnswered) -> None:
     board.awaiting_input = False
     if view.status == "awaiting_input":
         view.status = "running"
+
+
+def _interjection(view: Any, event: Interjection) -> None:
+    _board(view).interjections.append(event)
 
 
 def _assumptions(view: Any, event: AssumptionsStated) -> None:
@@ -206,6 +212,7 @@ def _exported(view: Any, event: ReportExported) -> None:
 BOARD_APPLIERS: dict[str, Applier] = {
     "board.clarification_requested": _clarification_requested,
     "board.clarification_answered": _clarification_answered,
+    "board.interjection": _interjection,
     "board.assumptions_stated": _assumptions,
     "board.decomposed": _decomposed,
     "board.panel_selected": _panel,

@@ -59,6 +59,11 @@ class KnowledgeStore:
             asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
 
+    @property
+    def write_lock(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Serializes writes on SQLite (one writer at a time); a no-op on PostgreSQL."""
+        return self._write_lock
+
     # -- documents and chunks ---------------------------------------------------------------
 
     async def add_document(
@@ -70,8 +75,9 @@ class KnowledgeStore:
         sha256: str,
         characters: int,
         chunks: Sequence[ChunkToStore],
+        owner: str | None = None,
     ) -> KnowledgeDocument:
-        """Insert a document and its chunks in one transaction."""
+        """Insert a document and its chunks in one transaction (owner None: added locally)."""
         document_id = uuid.uuid4().hex[:12]
         values = {
             "id": document_id,
@@ -84,7 +90,7 @@ class KnowledgeStore:
             "created_at": _now(),
         }
         async with self._write_lock, self.engine.begin() as conn:
-            await conn.execute(insert(kb_documents).values(**values))
+            await conn.execute(insert(kb_documents).values(**values, owner=owner))
             if chunks:
                 await conn.execute(
                     insert(kb_chunks),

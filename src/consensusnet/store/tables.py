@@ -110,6 +110,7 @@ kb_documents = Table(
     Column("characters", Integer, nullable=False, server_default="0"),
     Column("chunks", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("owner", String(64), nullable=True, index=True),  # None: added from the CLI
 )
 
 kb_chunks = Table(
@@ -168,4 +169,14 @@ http_cache = Table(
     Column("status", Integer, nullable=False),
     Column("body", Text, nullable=False),
     Column("fetched_at", DateTime(timezone=True), nullable=False),
+)
+
+personas = Table(
+    "personas",
+    metadata,
+    Column("owner", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -82,11 +82,19 @@ def decide_claim(
         )
         for j in judgements
     }
-    top = max(winners, key=lambda j: (j.confidence, j.agent))
-    rationale = (
-        f"{len(winners)} of {len(judgements)} panel members found {label}"
-        f" ({', '.join(j.agent for j in winners)}). {top.agent}: {top.rationale}"
-    )
+    if winners:
+        top = max(winners, key=lambda j: (j.confidence, j.agent))
+        rationale = (
+            f"{len(winners)} of {len(judgements)} panel members found {label}"
+            f" ({', '.join(j.agent for j in winners)}). {top.agent}: {top.rationale}"
+        )
+    else:
+        # Learned confusions can favour a label nobody gave (members known to answer this
+        # way when the truth is something else); say so rather than quote a winner.
+        rationale = (
+            f"No panel member found {label}, but given their learned reliabilities their"
+            f" answers ({', '.join(sorted(set(labels)))}) point to it."
+        )
     return ClaimDecided(
         claim_id=claim_id,
         label=label,

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from collections import Counter
 
-from consensusnet.consensus.labels import accuracy_of, confusions_from_counts
 from consensusnet.domain.errors import ConsensusNetError
-from consensusnet.domain.events_verify import LABELS, FeedbackRecorded
+from consensusnet.domain.events_verify import LABELS, FeedbackRecorded, Judgement
 from consensusnet.engine.sessions import SessionLog
 from consensusnet.engine.view_verify import ClaimView
 from consensusnet.evidence.credibility import CredibilityRecord, credibility
+from consensusnet.verify.learning import Reliabilities, judgement_key
 from consensusnet.verify.ports import LearningStore
 
 
-def _accuracies(counts: dict[str, list[list[float]]], agents: list[str]) -> dict[str, float]:
-    confusions = confusions_from_counts({a: c for a, c in counts.items() if a in agents}, LABELS)
-    return {a: round(accuracy_of(confusions[a]), 4) for a in agents if a in confusions}
+def _accuracies(
+    counts: dict[str, list[list[float]]], judgements: list[Judgement]
+) -> dict[str, float]:
+    """Each member's accuracy by agent, from its seat-and-model record (or its seat's)."""
+    table = Reliabilities(counts)
+    return {j.agent: table.accuracy(judgement_key(j)) for j in judgements}
 
 
 def source_outcomes(claim: ClaimView, truth: str) -> dict[str, bool]:
@@ -54,8 +57,8 @@ async def record_claim_feedback(
             f"Session {session_id} has no claim {claim_id!r}.", hint=f"Its claims: {known}."
         ) from None
     verdict = claim.verdict
-    agent_labels = {j.agent: j.label for j in claim.final_judgements()}
-    before = _accuracies(await learning.reliability_counts(), list(agent_labels))
+    judgements = claim.final_judgements()
+    before = _accuracies(await learning.reliability_counts(), judgements)
     outcomes = source_outcomes(claim, label)
     await learning.record_feedback(
         session_id=session_id,
@@ -65,17 +68,17 @@ async def record_claim_feedback(
         raw_confidence=verdict.raw_confidence
         if verdict and verdict.method != "no_evidence"
         else None,
-        agent_labels=agent_labels,
+        agent_labels={judgement_key(j): j.label for j in judgements},
         source_outcomes=outcomes,
     )
-    after = _accuracies(await learning.reliability_counts(), list(agent_labels))
+    after = _accuracies(await learning.reliability_counts(), judgements)
     counts = await learning.credibility_counts()
     event = FeedbackRecorded(
         claim_id=claim_id,
         label=label,
         verdict_was=verdict.label if verdict else None,
         correct=(verdict.label == label) if verdict else None,
-        reliability_before={a: before.get(a, 0.6) for a in agent_labels},
+        reliability_before=before,
         reliability_after=after,
         credibility_updates={
             s: round(credibility(s, CredibilityRecord(source=s, confirmed=c, contradicted=x)), 4)

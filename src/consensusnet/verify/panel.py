@@ -40,8 +40,9 @@ async def _constrained_call(
     lenient: type[BaseModel],
     ctx: CallContext,
     valid: set[str],
-) -> tuple[dict[str, Any], list[str], str]:
-    """(reply fields, rejected citation ids, model) for a call whose citations must be valid."""
+) -> tuple[dict[str, Any], list[str], str, str]:
+    """(reply fields, rejected citation ids, provider, model) for a call whose citations must
+    be valid."""
     first_key = ctx.call_key or ""
     try:
         result = await gateway.structured(request, strict, ctx)
@@ -60,13 +61,13 @@ async def _constrained_call(
         fields = value.model_dump()
         dropped = sorted({c for c in fields.get("cited", []) if c not in valid})
         fields["cited"] = [c for c in fields.get("cited", []) if c in valid]
-        return fields, dropped, repaired.model
+        return fields, dropped, repaired.provider, repaired.model
     rejected: list[str] = []
     if ctx.session_id and first_key and result.response.text:
         first = await gateway.ledger.lookup(ctx.session_id, first_key)
         if first is not None and first.output != result.response.text:
             rejected = _invalid_ids(first.output, valid)  # the repair fixed these
-    return result.value.model_dump(), rejected, result.response.model
+    return result.value.model_dump(), rejected, result.response.provider, result.response.model
 
 
 def _dedupe(ids: list[str]) -> list[str]:
@@ -82,7 +83,7 @@ async def judge(
 ) -> Judgement:
     """One member's first judgement of a claim."""
     ids = [e.id for e in evidence]
-    fields, rejected, model = await _constrained_call(
+    fields, rejected, provider, model = await _constrained_call(
         gateway,
         request,
         judgement_schema(ids),
@@ -94,6 +95,7 @@ async def judge(
         agent=member.agent,
         strategy=member.strategy.name,
         model=model,
+        provider=provider,
         label=fields["label"],
         confidence=fields["confidence"],
         rationale=fields.get("rationale", ""),
@@ -111,7 +113,7 @@ async def revise(
 ) -> tuple[Judgement, str]:
     """A member's revised judgement and its reason for keeping or changing its label."""
     ids = [e.id for e in evidence]
-    fields, rejected, model = await _constrained_call(
+    fields, rejected, provider, model = await _constrained_call(
         gateway,
         request,
         revision_schema(ids),
@@ -124,6 +126,7 @@ async def revise(
         agent=member.agent,
         strategy=member.strategy.name,
         model=model,
+        provider=provider,
         label=fields["label"],
         confidence=fields["confidence"],
         rationale=reason,

@@ -7,11 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from consensusnet.consensus.calibration import CalibrationMap, fit_calibration
-from consensusnet.consensus.labels import Confusion, confusions_from_counts
 from consensusnet.domain.errors import ConfigError, ConsensusNetError
 from consensusnet.domain.events_verify import (
-    LABELS,
     Claim,
     ClaimDecided,
     ClaimsExtracted,
@@ -25,11 +22,10 @@ from consensusnet.domain.events_verify import (
     QueriesWritten,
 )
 from consensusnet.engine.runtime import Workflow, WorkflowContext, record
-from consensusnet.evidence.credibility import CredibilityRecord, credibility_table
 from consensusnet.evidence.ports import EvidenceSource
 from consensusnet.evidence.retrieval import LocalKnowledgeSource
 from consensusnet.llm.gateway import CallContext
-from consensusnet.verify import gather, panel
+from consensusnet.verify import gather, learning, panel
 from consensusnet.verify.aggregate import (
     decide_claim,
     decide_text,
@@ -37,6 +33,7 @@ from consensusnet.verify.aggregate import (
     no_evidence,
     no_panel,
 )
+from consensusnet.verify.learning import Learned
 from consensusnet.verify.ports import SOURCE_NAMES, VerifyOptions, VerifyServices
 from consensusnet.verify.prompts import critic_request, judge_request, revision_request
 from consensusnet.verify.strategies import Member, panel_members
@@ -52,9 +49,7 @@ class _Run:
         self.text = text
         self.options = options
         self.members = panel_members(options.panel, options.models)
-        self.confusions: dict[str, Confusion] = {}
-        self.credibility: dict[str, float] = {}
-        self.calibration = CalibrationMap()
+        self.learned = Learned({})
 
     def sources(self) -> dict[str, EvidenceSource]:
         unknown = [s for s in self.options.sources if s not in SOURCE_NAMES]
@@ -78,25 +73,10 @@ class _Run:
     async def learn(self, ctx: WorkflowContext) -> None:
         """Read what feedback taught so far (a step: the store changes between runs)."""
 
-        async def snapshot() -> dict[str, Any]:
-            store = self.services.knowledge
-            if store is None:
-                return {"reliability": {}, "credibility": {}, "calibration": []}
-            return {
-                "reliability": await store.reliability_counts(),
-                "credibility": {k: list(v) for k, v in (await store.credibility_counts()).items()},
-                "calibration": [list(p) for p in await store.calibration_points()],
-            }
+        async def read() -> dict[str, Any]:
+            return await learning.snapshot(self.services.knowledge)
 
-        learned = await ctx.step("learned", snapshot)
-        self.confusions = confusions_from_counts(learned["reliability"], LABELS)
-        records = {
-            source: CredibilityRecord(source=source, confirmed=c, contradicted=x)
-            for source, (c, x) in learned["credibility"].items()
-        }
-        self.credibility = credibility_table(sorted(set(SOURCE_NAMES) | set(records)), records)
-        points = learned["calibration"]
-        self.calibration = fit_calibration([p[0] for p in points], [bool(p[1]) for p in points])
+        self.learned = Learned(await ctx.step("learned", read))
 
     def call(
         self, ctx: WorkflowContext, role: str, key: str, member: Member | None = None
@@ -145,7 +125,7 @@ class _Run:
                 claim,
                 list(found),
                 self.services.embedder,
-                self.credibility,
+                self.learned.credibility,
                 self.options.evidence_k,
             )
 
@@ -204,7 +184,7 @@ class _Run:
         """The critic attacks the leading label; each member may revise. Returns the final
         judgements and the agents who changed their minds."""
         log, gateway, opts = self.services.log, self.services.gateway, self.options
-        leading = leading_label(first, self.confusions)
+        leading = leading_label(first, self.learned.reliabilities.panel(first))
         key = f"{claim.id}.critic"
 
         async def attack() -> dict[str, Any]:
@@ -298,8 +278,8 @@ class _Run:
                     claim.id,
                     final,
                     evidence,
-                    self.confusions,
-                    self.calibration,
+                    self.learned.reliabilities.panel(final),
+                    self.learned.calibration,
                     changed_minds=changed,
                 )
         await record(ctx, self.services.log, f"{claim.id}.decided.event", verdict)

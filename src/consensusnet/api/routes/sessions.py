@@ -1,4 +1,4 @@
-"""`/api/v1/sessions`: create, list, get, events, stream, pause, resume, kill, delete, export."""
+"""`/api/v1/sessions`: create, list, get, events, stream, control, answers, interject, export."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from consensusnet.api.errors import responses
 from consensusnet.api.export import MEDIA_TYPES, render
 from consensusnet.api.schemas import (
     ActionResult,
+    AnswersIn,
     EventPage,
+    InterjectionIn,
     SessionCreate,
     SessionPage,
     SessionSummary,
@@ -108,6 +110,22 @@ async def resume(session_id: SessionId, sessions: SessionsDep) -> ActionResult:
 async def kill(session_id: SessionId, sessions: SessionsDep) -> ActionResult:
     """Cancel the session for good."""
     row = await sessions.kill(session_id)
+    return ActionResult(id=row.id, status=row.status)
+
+
+@router.post("/{session_id}/answers", status_code=202, responses=responses(409))
+async def answer(session_id: SessionId, body: AnswersIn, sessions: SessionsDep) -> ActionResult:
+    """Answer a board's clarifying questions (409 unless it is waiting for them)."""
+    row = await sessions.answer(session_id, body.answers)
+    return ActionResult(id=row.id, status=row.status)
+
+
+@router.post("/{session_id}/interjections", status_code=202, responses=responses(409))
+async def interject(
+    session_id: SessionId, body: InterjectionIn, sessions: SessionsDep
+) -> ActionResult:
+    """A message the board's next round must consider."""
+    row = await sessions.interject(session_id, body.text)
     return ActionResult(id=row.id, status=row.status)
 
 
