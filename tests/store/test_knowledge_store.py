@@ -107,3 +107,30 @@ async def test_migration_0002_creates_and_drops_the_knowledge_tables(database_ur
         assert set(await columns()) >= KNOWLEDGE_TABLES
     finally:
         await engine.dispose()
+
+
+async def test_a_user_sees_their_own_and_shared_documents_never_another_users(  # type: ignore[no-untyped-def]
+    engine,
+) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Chunk:
+        ordinal: int
+        text: str
+        embedding: list[float]
+
+    store = KnowledgeStore(engine)
+    for index, owner in enumerate(["alice", "bob", None]):
+        await store.add_document(
+            title=f"doc-{owner}",
+            path=f"/{owner}.txt",
+            media_type="text/plain",
+            sha256=f"{index:064d}",
+            characters=5,
+            chunks=[Chunk(ordinal=0, text=f"text of {owner}", embedding=[1.0, 0.0])],
+            owner=owner,
+        )
+    titles = {c.title for c in await store.all_chunks(visible_to="alice")}
+    assert titles == {"doc-alice", "doc-None"}
+    assert {c.title for c in await store.all_chunks()} == {"doc-alice", "doc-bob", "doc-None"}

@@ -41,12 +41,15 @@ class LocalKnowledgeSource:
 
     name = "local"
 
-    def __init__(self, knowledge: KnowledgeBase, embedder: Embedder) -> None:
+    def __init__(
+        self, knowledge: KnowledgeBase, embedder: Embedder, owner: str | None = None
+    ) -> None:
         self.knowledge = knowledge
         self.embedder = embedder
+        self.owner = owner  # a session's owner sees their documents and the shared ones
 
     async def search(self, query: str, limit: int) -> list[SourceDocument]:
-        chunks = await self.knowledge.all_chunks()
+        chunks = await self.knowledge.all_chunks(visible_to=self.owner)
         found = await hybrid_search(chunks, query, self.embedder, limit)
         return [
             SourceDocument(

@@ -78,7 +78,7 @@ class OwnedDocuments:
             await conn.execute(delete(kb_documents).where(mine))
         return True
 
-    async def all_chunks(self) -> list[KnowledgeChunk]:
-        """Chunks of the owner's documents."""
+    async def all_chunks(self, visible_to: str | None = None) -> list[KnowledgeChunk]:
+        """Chunks of the owner's documents (`visible_to` is implied: this store is one user's)."""
         mine = {document.id for document in await self.list_documents()}
         return [c for c in await self.knowledge.all_chunks() if c.document_id in mine]

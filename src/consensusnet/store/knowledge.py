@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -146,13 +146,21 @@ class KnowledgeStore:
             await conn.execute(delete(kb_documents).where(kb_documents.c.id == ids[0]))
         return True
 
-    async def all_chunks(self) -> list[KnowledgeChunk]:
-        """Every chunk with its document's title and path (the KB is small by design)."""
+    async def all_chunks(self, visible_to: str | None = None) -> list[KnowledgeChunk]:
+        """Every chunk with its document's title and path (the KB is small by design).
+
+        With `visible_to`, only that user's documents and the shared ones (added from the CLI,
+        with no owner): one user's verification never reads another user's documents.
+        """
         query = (
             select(kb_chunks, kb_documents.c.title, kb_documents.c.path)
             .join(kb_documents, kb_documents.c.id == kb_chunks.c.document_id)
             .order_by(kb_chunks.c.document_id, kb_chunks.c.ordinal)
         )
+        if visible_to is not None:
+            query = query.where(
+                or_(kb_documents.c.owner == visible_to, kb_documents.c.owner.is_(None))
+            )
         async with self.engine.connect() as conn:
             rows = await conn.execute(query)
             return [

@@ -44,10 +44,17 @@ KIND = "verify"
 class _Run:
     """One verification: the services, options and learned state a run shares."""
 
-    def __init__(self, services: VerifyServices, text: str, options: VerifyOptions) -> None:
+    def __init__(
+        self,
+        services: VerifyServices,
+        text: str,
+        options: VerifyOptions,
+        owner: str | None = None,
+    ) -> None:
         self.services = services
         self.text = text
         self.options = options
+        self.owner = owner
         self.members = panel_members(options.panel, options.models)
         self.learned = Learned({})
 
@@ -63,7 +70,9 @@ class _Run:
             if name == "local":
                 if self.services.knowledge is None:
                     raise ConfigError("The local knowledge base is not available here.")
-                built[name] = LocalKnowledgeSource(self.services.knowledge, self.services.embedder)
+                built[name] = LocalKnowledgeSource(
+                    self.services.knowledge, self.services.embedder, owner=self.owner
+                )
             else:
                 if self.services.sources is None:
                     raise ConfigError("Online evidence sources are not available here.")
@@ -328,6 +337,7 @@ def build_verify_workflow(services: VerifyServices, payload: dict[str, Any]) -> 
             options = VerifyOptions.model_validate(payload.get("options", {}))
         except ValidationError as error:
             raise ConsensusNetError(f"Invalid verify options: {error}") from None
-        return await _Run(services, text, options)(ctx)
+        owner = payload.get("owner")
+        return await _Run(services, text, options, owner=str(owner) if owner else None)(ctx)
 
     return workflow
