@@ -8,6 +8,7 @@ grammar built from the JSON schema, which is what keeps a 135M model's JSON vali
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import threading
@@ -65,6 +66,18 @@ class LoadedModel:
 
 _MODELS: dict[tuple[str, int, int], LoadedModel] = {}
 _MODELS_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    # Free models while llama.cpp's library is still loaded: left to garbage collection at
+    # interpreter exit, Llama.__del__ runs after its C bindings are gone and prints a traceback.
+    with _MODELS_LOCK:
+        for loaded in _MODELS.values():
+            with contextlib.suppress(Exception):
+                loaded.llm.close()
+            loaded.executor.shutdown(wait=False)
+        _MODELS.clear()
 
 
 def default_model_path() -> Path:

@@ -25,13 +25,13 @@ async def get_persona(persona_id: str, personas: PersonasDep) -> PersonaOut:
     return await personas.get(persona_id)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=responses(409))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=responses(400, 409))
 async def create_persona(body: PersonaIn, personas: PersonasDep) -> PersonaOut:
     """Add a persona of your own; your boards may seat or pin it."""
     return await personas.create(body)
 
 
-@router.put("/{persona_id}")
+@router.put("/{persona_id}", responses=responses(400))
 async def replace_persona(persona_id: str, body: PersonaIn, personas: PersonasDep) -> PersonaOut:
     """Replace one of your personas."""
     return await personas.replace(persona_id, body)

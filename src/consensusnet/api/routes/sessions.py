@@ -113,14 +113,14 @@ async def kill(session_id: SessionId, sessions: SessionsDep) -> ActionResult:
     return ActionResult(id=row.id, status=row.status)
 
 
-@router.post("/{session_id}/answers", status_code=202, responses=responses(409))
+@router.post("/{session_id}/answers", status_code=202, responses=responses(400, 409))
 async def answer(session_id: SessionId, body: AnswersIn, sessions: SessionsDep) -> ActionResult:
     """Answer a board's clarifying questions (409 unless it is waiting for them)."""
     row = await sessions.answer(session_id, body.answers)
     return ActionResult(id=row.id, status=row.status)
 
 
-@router.post("/{session_id}/interjections", status_code=202, responses=responses(409))
+@router.post("/{session_id}/interjections", status_code=202, responses=responses(400, 409))
 async def interject(
     session_id: SessionId, body: InterjectionIn, sessions: SessionsDep
 ) -> ActionResult:

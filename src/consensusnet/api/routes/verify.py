@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["verify"], responses=responses(401, 4
 @router.post(
     "/verify",
     response_model=SessionView,
-    responses={202: {"model": VerifyPending, "description": "Still running."}},
+    responses={202: {"model": VerifyPending, "description": "Still running."}, **responses(400)},
 )
 async def verify(body: VerifyIn, sessions: SessionsDep) -> SessionView | JSONResponse:
     """The verdict view when it is ready within `timeout` s, else 202 with the session's URL."""
