@@ -11,7 +11,9 @@ help: ## List the targets
 
 setup: ## Install uv if missing, then the locked dependencies (first run builds llama-cpp-python, ~5 min)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	@# Offline first: uv's cached sdist revision can go stale and would rebuild llama-cpp-python
+	@# (~5 min) although its wheel is cached; fall back to the index when something is missing.
+	@$(UV) sync --frozen --offline --quiet 2>/dev/null || $(UV) sync --frozen
 
 demo: setup ## A small board deliberation on the embedded local model (no network, no servers)
 	$(RUN) consensusnet board "Should we expand to the European market next year?" \
