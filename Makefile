@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help setup demo test lint fmt bench bench-overhead
+.PHONY: help setup demo test lint fmt bench
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -33,6 +33,7 @@ fmt: setup ## Format and autofix with ruff
 	$(RUN) ruff format src tests
 	$(RUN) ruff check --fix src tests
 
-bench: setup ## Benchmarks: engine overhead (3 rounds x 5 calls, 0.5 s each); board tokens and timing
+bench: setup ## Benchmarks: engine overhead (3 x 5 calls of 0.5 s), board tokens and timing, consensus accuracy
 	$(RUN) consensusnet bench overhead --rounds 3 --parallel 5 --latency 0.5
 	$(RUN) consensusnet bench board --rounds 6 --subproblems 2 --experts 3 --latency 0.2
+	$(RUN) consensusnet bench consensus
