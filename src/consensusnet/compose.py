@@ -20,6 +20,7 @@ from consensusnet.embed.registry import make_embedder
 from consensusnet.engine.runtime import (
     InMemoryRuntime,
     Runtime,
+    StoredStepContext,
     Workflow,
     WorkflowContext,
     run_session,
@@ -178,6 +179,9 @@ class App:
 
         async def runner(ctx: WorkflowContext) -> None:
             services = await self.services()
+            if not isinstance(self.runtime, InMemoryRuntime):
+                # Durable runtimes keep step results in the database, matched by step name.
+                ctx = StoredStepContext(ctx.session_id, services.store)
             view = await services.log.view(ctx.session_id)
             payload = {"input": view.input, "options": view.options, "owner": view.owner}
             workflow = build(services, payload)

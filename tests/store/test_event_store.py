@@ -114,3 +114,36 @@ async def test_a_failing_append_does_not_fail_the_appends_committed_with_it(
         "session.started",
         "session.completed",
     ]
+
+
+async def test_stored_steps_replay_by_name_whatever_order_concurrent_branches_take(
+    log: SessionLog,
+) -> None:
+    from consensusnet.engine.runtime import StoredStepContext
+
+    store = log.store
+    sid = await log.create(SessionCreated(kind="board", title="t"))
+    calls: list[str] = []
+
+    async def branch(ctx: StoredStepContext, name: str, delay: float) -> list[str]:
+        results = []
+        for index in range(2):
+            await asyncio.sleep(delay)
+
+            async def work(label: str = f"{name}.{index}") -> str:
+                calls.append(label)
+                return label.upper()
+
+            results.append(await ctx.step(f"{name}.{index}", work))
+        return results
+
+    first = StoredStepContext(sid, store)  # type: ignore[arg-type]
+    assert await asyncio.gather(branch(first, "a", 0.0), branch(first, "b", 0.02)) == [
+        ["A.0", "A.1"],
+        ["B.0", "B.1"],
+    ]
+    # The replay reaches the steps in the opposite order; names still find their results.
+    replay = StoredStepContext(sid, store)  # type: ignore[arg-type]
+    again = await asyncio.gather(branch(replay, "a", 0.02), branch(replay, "b", 0.0))
+    assert again == [["A.0", "A.1"], ["B.0", "B.1"]]
+    assert sorted(calls) == ["a.0", "a.1", "b.0", "b.1"]

@@ -109,6 +109,38 @@ class MemoryContext:
         return result
 
 
+class StepRepository(Protocol):
+    """Where finished steps' results are kept by name (implemented by the event store)."""
+
+    async def get_step(self, session_id: str, name: str) -> tuple[bool, Any]: ...
+
+    async def put_step(self, session_id: str, name: str, value: Any) -> None: ...
+
+
+class StoredStepContext:
+    """A workflow context whose step results are kept in the database, found again by name.
+
+    Matching by name, not by position, is what makes concurrent branches safe to replay: two
+    sub-problems debated at once reach their steps in a different order on every run.
+    """
+
+    def __init__(self, session_id: str, steps: StepRepository) -> None:
+        self.session_id = session_id
+        self._steps = steps
+        self._seen: set[str] = set()
+
+    async def step(self, name: str, fn: Callable[[], Awaitable[R]]) -> R:
+        if name in self._seen:
+            raise DuplicateStepError(f"Step name {name!r} used twice in one run.")
+        self._seen.add(name)
+        found, value = await self._steps.get_step(self.session_id, name)
+        if found:
+            return value  # type: ignore[no-any-return]
+        result = await fn()
+        await self._steps.put_step(self.session_id, name, result)
+        return result
+
+
 class InMemoryRuntime:
     """Runs workflows as asyncio tasks; pass the same `memory` to a new instance to 'resume'."""
 

@@ -29,7 +29,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -43,7 +43,6 @@ except ImportError as error:  # pragma: no cover - dbos is a core dependency
         "The DBOS runtime needs the `dbos` package.", hint="Install it: uv pip install dbos"
     ) from error
 
-R = TypeVar("R")
 Runner = Callable[[Any], Awaitable[None]]
 WORKFLOW_NAME = "consensusnet.session"
 QUEUE_NAME = "consensusnet-sessions"
@@ -52,17 +51,17 @@ Mode = Literal["inline", "enqueue", "worker"]
 _runners: dict[str, Runner] = {}
 
 
-class DbosContext:
-    """A workflow context whose steps are DBOS steps."""
+class DbosSession:
+    """What DBOS hands a session's runner: the session id.
+
+    Steps are not DBOS steps: DBOS matches a replayed step by its position in the workflow,
+    and concurrent branches (sub-problems debated at once) reach their steps in a different
+    order on every run. The runner memoizes steps by name in the database instead
+    (`engine.runtime.StoredStepContext`); DBOS provides durable start, queues and recovery.
+    """
 
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
-
-    async def step(self, name: str, fn: Callable[[], Awaitable[R]]) -> R:
-        options: Any = {"name": name, "retries_allowed": False}
-        runner: Any = fn
-        result: R = await DBOS.run_step_async(options, runner)
-        return result
 
 
 @DBOS.workflow(name=WORKFLOW_NAME)
@@ -70,7 +69,7 @@ async def _session_workflow(kind: str, session_id: str) -> None:
     runner = _runners.get(kind)
     if runner is None:
         raise ConfigError(f"No workflow registered for session kind {kind!r}.")
-    await runner(DbosContext(session_id))
+    await runner(DbosSession(session_id))
 
 
 def system_database_url(database_url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from consensusnet.domain.errors import NotFoundError
 from consensusnet.domain.records import IndexUpdate, RawEvent, SessionRow, StoredRow
-from consensusnet.store.tables import events, sessions
+from consensusnet.store.tables import events, sessions, step_results
 
 T = TypeVar("T")
 
@@ -204,6 +205,29 @@ class EventStore:
 
         rows = await self._transaction(write)
         return [StoredRow(**row) for row in rows]
+
+    async def get_step(self, session_id: str, name: str) -> tuple[bool, Any]:
+        """(True, result) if the named step already finished in this session, else (False, None)."""
+        query = select(step_results.c.value).where(
+            step_results.c.session_id == session_id, step_results.c.name == name
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        # Only ConsensusNet's own step results are stored here, never data from outside.
+        return (True, pickle.loads(row[0])) if row else (False, None)
+
+    async def put_step(self, session_id: str, name: str, value: Any) -> None:
+        """Keep a finished step's result (written once; a replay never writes it again)."""
+        blob = pickle.dumps(value)
+
+        async def write(conn: AsyncConnection) -> None:
+            await conn.execute(
+                insert(step_results).values(
+                    session_id=session_id, name=name, value=blob, created_at=_now()
+                )
+            )
+
+        await asyncio.shield(self._transaction(write))
 
     async def read(
         self, session_id: str, *, after: int = 0, limit: int | None = None
