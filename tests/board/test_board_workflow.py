@@ -227,6 +227,9 @@ async def test_stages_run_in_order_and_tokens_stay_bounded(
         "FacilitatorOut",
         lambda r, t: {"decision": "continue", "moderator": "none", "reason": "go on"},
     )
+    # Everyone favours option 1, so no deadlock can stop the board before max rounds (the
+    # scripted content is seeded by the session id, and a split would otherwise be random).
+    script.on("Contribution", lambda r, t: {**t.default(), "option": 1})
     rules = {"convergence_at": 1.0, "novelty_below": 0.0, "stall_delta": 0.0}
     view = await board.run("Should we open a Zanzibar office?", max_rounds=6, rules=rules)
     assert view.board is not None

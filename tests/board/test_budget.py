@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from board_support import BoardRunner, BoardScript
+from typing import Any
+
+from board_support import BoardRunner, BoardScript, Turn
 
 from consensusnet.board.budget import Spending, check_budget
 from consensusnet.compose import App
 from consensusnet.domain.config import Settings
 from consensusnet.domain.events import SessionCreated
+from consensusnet.domain.llm import LLMRequest
 from consensusnet.llm.scripted import FunctionProvider
 
 
@@ -23,10 +26,17 @@ def test_check_budget_projects_the_closing_calls() -> None:
 
 
 def _keep_going(script: BoardScript) -> None:
+    """Only the budget may stop this board: the facilitator never calls a vote, and everyone
+    favours option 1 (a majority, so no deadlock), whatever the session id seeds."""
     script.on(
         "FacilitatorOut",
         lambda r, t: {"decision": "continue", "moderator": "none", "reason": "go on"},
     )
+
+    def favour_option_one(request: LLMRequest, turn: Turn) -> Any:
+        return {**turn.default(), "option": 1}
+
+    script.on("Contribution", favour_option_one)
 
 
 async def test_budget_stop_then_vote_and_synthesis(settings: Settings, script: BoardScript) -> None:
