@@ -1,8 +1,9 @@
 """The DBOS implementation of the runtime port, on SQLite or PostgreSQL.
 
 DBOS registers workflows globally, by name, before launch. One DBOS workflow runs every session;
-it looks the session's runner up by kind. Each `ctx.step` is a DBOS step, so after a crash the
-recovered workflow replays finished steps from the system database instead of repeating them.
+it looks the session's runner up by kind. DBOS makes the start durable and recovers the workflow
+after a crash; the runner's steps are memoized by name in ConsensusNet's own database (see
+`DbosSession`), so the recovered workflow replays finished steps instead of repeating them.
 Recovered workflows may run on a DBOS-owned event loop: runners build their services per loop.
 
 Three modes. `inline` (the CLI, embedded `serve`) runs each session in this process. `enqueue`
@@ -19,7 +20,7 @@ executor id among them with no heartbeat younger than `worker_dead_after` second
 `recover` hands its workflows to `DBOS._recover_pending_workflows([id])`. That re-enqueues each
 one (PENDING -> ENQUEUED, guarded by `executor_id IN (dead ids)`), so when two live workers race
 to recover the same dead one, only the first update matches; the queue's atomic dequeue then
-gives it to exactly one worker, which replays finished steps from the system database and
+gives it to exactly one worker, which replays finished steps from the step table and
 repeats no LLM call (the gateway also answers a keyed call already in the ledger).
 """
 
