@@ -8,17 +8,20 @@ gateway, so the SDK's own retries are switched off.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from consensusnet.domain.config import Settings
 from consensusnet.domain.errors import ConfigError, MissingDependencyError, ProviderError
 from consensusnet.domain.llm import LLMRequest, LLMResponse, StreamChunk, Usage
+from consensusnet.llm.http_errors import (
+    safe_name,
+    scrub,
+    server_message,
+    status_error,
+)
 from consensusnet.llm.registry import ProviderRegistry
 
 try:
@@ -150,7 +153,7 @@ class AnthropicProvider:
         if request.system:
             params["system"] = [_system_block(block.text, block.cache) for block in request.system]
         if request.response_schema is not None:
-            name = _tool_name(request.schema_name)
+            name = safe_name(request.schema_name)
             params["tools"] = [
                 {
                     "name": name,
@@ -174,12 +177,14 @@ class AnthropicProvider:
                 hint="Check your network and ANTHROPIC_BASE_URL.",
                 retryable=True,
             )
-        detail = _scrub(_server_message(error.body) or error.message, self._secret)
+        detail = scrub(server_message(error.body) or error.message, self._secret)
         if isinstance(error, anthropic.APIStatusError):
             status = error.status_code
             if status < 400:
                 status = _STREAM_ERROR_STATUS.get(_error_type(error.body), 500)
-            return _status_error(status, error.response.headers, detail, self.base_url, model)
+            return status_error(
+                status, error.response.headers, detail, self.base_url, model, _STATUS_ADVICE
+            )
         return ProviderError(f"{self.base_url} sent an error: {detail}", retryable=False)
 
 
@@ -267,72 +272,9 @@ _STATUS_ADVICE: dict[int, tuple[str, str]] = {
 }
 
 
-def _status_error(
-    status: int, headers: Mapping[str, str], detail: str, base_url: str, model: str
-) -> ProviderError:
-    if status == 429:
-        return ProviderError(
-            f"{base_url} is rate limiting requests (429): {detail}",
-            hint="Wait, or lower CONSENSUSNET_LLM_CONCURRENCY.",
-            retryable=True,
-            retry_after=_retry_after(headers),
-            status=status,
-        )
-    if status >= 500 or status in (408, 409):
-        # 529 means Anthropic is overloaded: transient, like any 5xx.
-        return ProviderError(
-            f"{base_url} failed with status {status}: {detail}",
-            hint="The service had a transient problem; the call is retried.",
-            retryable=True,
-            retry_after=_retry_after(headers),
-            status=status,
-        )
-    what, hint = _STATUS_ADVICE.get(status, ("refused the call", "See the message for why."))
-    return ProviderError(
-        f"{base_url} {what} for model {model!r} ({status}): {detail}",
-        hint=hint,
-        retryable=False,
-        status=status,
-    )
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or HTTP date)."""
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def _error_type(body: object) -> str:
     inner = body.get("error", body) if isinstance(body, Mapping) else None
     return str(inner.get("type", "")) if isinstance(inner, Mapping) else ""
-
-
-def _server_message(body: object) -> str:
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping) and inner.get("message"):
-            return str(inner["message"])[:300]
-    return str(body)[:300] if isinstance(body, str) else ""
-
-
-def _scrub(text: str, secret: str) -> str:
-    # Some servers echo the key they rejected; it must never reach a log or the terminal.
-    return text.replace(secret, "***") if secret else text
-
-
-def _tool_name(name: str) -> str:
-    # Anthropic accepts only [a-zA-Z0-9_-]{1,64} as a tool name.
-    return re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:64] or "response"
 
 
 def register(registry: ProviderRegistry) -> None:

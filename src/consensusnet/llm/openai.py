@@ -6,17 +6,20 @@ and concurrency live in the gateway, so the SDK's own retries are switched off.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from consensusnet.domain.config import Settings
 from consensusnet.domain.errors import ConfigError, MissingDependencyError, ProviderError
 from consensusnet.domain.llm import LLMRequest, LLMResponse, StreamChunk, Usage
+from consensusnet.llm.http_errors import (
+    safe_name,
+    scrub,
+    server_message,
+    status_error,
+)
 from consensusnet.llm.registry import ProviderRegistry
 
 try:
@@ -144,7 +147,7 @@ class OpenAIProvider:
             params["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {
-                    "name": _schema_name(request.schema_name),
+                    "name": safe_name(request.schema_name),
                     "schema": request.response_schema,
                     # Strict mode rejects ordinary pydantic schemas (optional fields, defaults);
                     # the gateway validates and repairs instead.
@@ -172,15 +175,20 @@ class OpenAIProvider:
                 hint="Check that the server is running and OPENAI_BASE_URL is right.",
                 retryable=True,
             )
-        detail = _scrub(_server_message(error.body) or error.message, self._secret)
+        detail = scrub(server_message(error.body) or error.message, self._secret)
         if isinstance(error, openai.APIStatusError):
-            return _status_error(
-                error.status_code, error.response.headers, detail, self.base_url, model
+            return status_error(
+                error.status_code,
+                error.response.headers,
+                detail,
+                self.base_url,
+                model,
+                _STATUS_ADVICE,
             )
         # An error event inside a stream arrives on a 200 response; its code says what happened.
         status = _stream_error_status(error.body)
         if status is not None:
-            return _status_error(status, {}, detail, self.base_url, model)
+            return status_error(status, {}, detail, self.base_url, model, _STATUS_ADVICE)
         return ProviderError(f"{self.base_url} sent an error: {detail}", retryable=False)
 
 
@@ -227,56 +235,6 @@ _STATUS_ADVICE: dict[int, tuple[str, str]] = {
 }
 
 
-def _status_error(
-    status: int, headers: Mapping[str, str], detail: str, base_url: str, model: str
-) -> ProviderError:
-    if status == 429:
-        return ProviderError(
-            f"{base_url} is rate limiting requests (429): {detail}",
-            hint="Wait, or lower CONSENSUSNET_LLM_CONCURRENCY.",
-            retryable=True,
-            retry_after=_retry_after(headers),
-            status=status,
-        )
-    if status >= 500 or status in (408, 409):
-        return ProviderError(
-            f"{base_url} failed with status {status}: {detail}",
-            hint="The server had a transient problem; the call is retried.",
-            retryable=True,
-            retry_after=_retry_after(headers),
-            status=status,
-        )
-    what, hint = _STATUS_ADVICE.get(status, ("refused the call", "See the message for why."))
-    return ProviderError(
-        f"{base_url} {what} for model {model!r} ({status}): {detail}",
-        hint=hint,
-        retryable=False,
-        status=status,
-    )
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from Retry-After (seconds or HTTP date) or OpenAI's retry-after-ms."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def _stream_error_status(body: object) -> int | None:
     """The HTTP status an in-stream error stands for, when its body says."""
     if not isinstance(body, Mapping):
@@ -289,24 +247,6 @@ def _stream_error_status(body: object) -> int | None:
     if "server_error" in (code, kind):
         return 500
     return None
-
-
-def _server_message(body: object) -> str:
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping) and inner.get("message"):
-            return str(inner["message"])[:300]
-    return str(body)[:300] if isinstance(body, str) else ""
-
-
-def _scrub(text: str, secret: str) -> str:
-    # Some servers echo the key they rejected; it must never reach a log or the terminal.
-    return text.replace(secret, "***") if secret else text
-
-
-def _schema_name(name: str) -> str:
-    # OpenAI accepts only [a-zA-Z0-9_-]{1,64} here.
-    return re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:64] or "response"
 
 
 def register(registry: ProviderRegistry) -> None:
