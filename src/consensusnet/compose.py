@@ -109,7 +109,7 @@ class App:
         if self.settings.redis_url:
             from consensusnet.store.redis_notify import RedisNotifier
 
-            return RedisNotifier(self.settings.redis_url)
+            return RedisNotifier(self.settings.redis_url, LocalNotifier())
         return LocalNotifier()
 
     # -- services ----------------------------------------------------------------------------

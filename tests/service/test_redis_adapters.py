@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from consensusnet.engine.sessions import LocalNotifier
 from consensusnet.store.ratelimit import RedisRateLimiter
 from consensusnet.store.redis_notify import RedisNotifier
 
@@ -14,7 +15,10 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_publish_on_one_replica_wakes_a_waiter_on_another(redis_url: str) -> None:
-    api_replica, worker = RedisNotifier(redis_url), RedisNotifier(redis_url)
+    api_replica, worker = (
+        RedisNotifier(redis_url, LocalNotifier()),
+        RedisNotifier(redis_url, LocalNotifier()),
+    )
     try:
         waiter = asyncio.create_task(api_replica.wait("s-fanout", after=3, timeout=10))
         await asyncio.wait_for(api_replica.connected.wait(), 5)
@@ -32,7 +36,7 @@ async def test_a_publish_on_one_replica_wakes_a_waiter_on_another(redis_url: str
 
 
 async def test_publish_survives_redis_being_unreachable() -> None:
-    notifier = RedisNotifier("redis://127.0.0.1:1/0")
+    notifier = RedisNotifier("redis://127.0.0.1:1/0", LocalNotifier())
     try:
         await notifier.publish("s-down", 1)  # logged, not raised: the event is already durable
         started = time.monotonic()

@@ -10,48 +10,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+
+class Wakeups(Protocol):
+    """This process's waiters (the engine's LocalNotifier), handed in by the composition root."""
+
+    async def publish(self, session_id: str, seq: int) -> None: ...
+
+    async def wait(self, session_id: str, after: int, timeout: float) -> None: ...
+
 
 CHANNEL_PREFIX = "consensusnet:session:"
 log = logging.getLogger(__name__)
 
 
-class _LocalWakeups:
-    """This process's waiters: the latest seq seen per session and a condition to wait on."""
-
-    def __init__(self) -> None:
-        self._latest: dict[str, int] = defaultdict(int)
-        self._conditions: dict[str, asyncio.Condition] = {}
-
-    def _condition(self, session_id: str) -> asyncio.Condition:
-        if session_id not in self._conditions:
-            self._conditions[session_id] = asyncio.Condition()
-        return self._conditions[session_id]
-
-    async def publish(self, session_id: str, seq: int) -> None:
-        condition = self._condition(session_id)
-        async with condition:
-            self._latest[session_id] = max(self._latest[session_id], seq)
-            condition.notify_all()
-
-    async def wait(self, session_id: str, after: int, timeout: float) -> None:
-        condition = self._condition(session_id)
-        async with condition:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    condition.wait_for(lambda: self._latest[session_id] > after), timeout
-                )
-
-
 class RedisNotifier:
     """Publishes appends to Redis and wakes local waiters when any process appends."""
 
-    def __init__(self, url: str, *, reconnect_delay: float = 0.5) -> None:
+    def __init__(self, url: str, local: Wakeups, *, reconnect_delay: float = 0.5) -> None:
         self._url = url
-        self._local = _LocalWakeups()
+        self._local = local  # this process's waiters, woken by every message
         self._redis: Redis | None = None
         self._listener: asyncio.Task[None] | None = None
         self._reconnect_delay = reconnect_delay
