@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import inspect, text
 
 from consensusnet.store.db import make_engine, migrate
 
@@ -63,5 +68,31 @@ async def test_0004_adds_personas_and_document_owners_and_downgrades_keeping_chu
         assert chunks == 1
         await migrate(engine)
         assert "personas" in await _tables(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_concurrent_first_starts_migrate_once_and_all_succeed(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Processes starting together on an empty database (API and workers) all come up."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENSUSNET_")}
+    env.update(DATABASE_URL=database_url, CONSENSUSNET_DATA_DIR=str(tmp_path / "data"))
+    command = [sys.executable, "-m", "consensusnet", "db", "upgrade"]
+    procs = [
+        await asyncio.create_subprocess_exec(
+            *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+        for _ in range(3)
+    ]
+    outputs = await asyncio.gather(*(proc.communicate() for proc in procs))
+    for proc, (output, _) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, output.decode()[-2000:]
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+        assert len(versions) == 1
+        assert {"sessions", "events", "step_results"} <= await _tables(engine)
     finally:
         await engine.dispose()
