@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
 import pytest
 from api_support import MakeClient
 
 from consensusnet.testing.api_client import wait_status
+from consensusnet.testing.api_server import RunningApi, issue_key
 
 TEXT = "The Eiffel Tower is in Paris. It was completed in 1889."
 
@@ -96,3 +101,45 @@ async def test_feedback_is_yours_and_once_and_sources_list_credibility(
     for source, row in sources.items():
         updated = recorded.json()["credibility_updates"].get(source, row["prior"])
         assert row["credibility"] == pytest.approx(updated, abs=1e-6)
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(api: RunningApi) -> None:
+    """413 from the declared length alone, and from a chunked body once it passes the limit."""
+    host, port = api.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(
+            b"POST /api/v1/documents HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: 10000000000\r\n\r\n"
+        )
+        await writer.drain()
+        # No body was sent: the answer can only come from the headers.
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    finally:
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 413")
+
+    sent = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield (
+            b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+            b"Content-Type: text/plain\r\n\r\n"
+        )
+        while sent < 50 * 1024 * 1024:
+            sent += 1024 * 1024
+            yield b"x" * (1024 * 1024)
+
+    token = await issue_key(api.app, "uploader")
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as client:
+        response = await client.post(
+            "/api/v1/documents",
+            content=endless(),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "multipart/form-data; boundary=b",
+            },
+        )
+    assert response.status_code == 413
+    assert "CONSENSUSNET_MAX_UPLOAD_BYTES" in response.json()["error"]["message"]

@@ -1,10 +1,11 @@
-"""Pure ASGI middleware: per-IP rate limits and HTTP metrics (streams pass through untouched)."""
+"""Pure ASGI middleware: body size and per-IP rate limits, HTTP metrics (streams pass through)."""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING
 
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consensusnet.api.errors import ErrorBody, error_response
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
     from consensusnet.api.state import ApiState
 
 UNLIMITED_PATHS = frozenset({"/health", "/ready", "/metrics"})
+# Room for a multipart envelope (boundaries, part headers) around the largest allowed file.
+ENVELOPE_BYTES = 64 * 1024
 
 
 class ObserveAndLimit:
@@ -44,6 +47,12 @@ class ObserveAndLimit:
                 await error_response(429, body, {"Retry-After": seconds})(scope, receive, send)
                 self._observe(scope, "429", 0.0)
                 return
+        max_body = settings.max_upload_bytes + ENVELOPE_BYTES
+        if _declared_length(scope) > max_body:
+            await error_response(413, _too_large(max_body))(scope, receive, send)
+            self._observe(scope, "413", 0.0)
+            return
+        receive = _limited(receive, max_body)
         started = time.perf_counter()
         status = "500"
 
@@ -65,3 +74,40 @@ class ObserveAndLimit:
         metrics = self.state.metrics
         metrics.requests.labels(method=method, route=template, status=status).inc()
         metrics.latency.labels(method=method, route=template).observe(seconds)
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+def _too_large(max_body: int) -> ErrorBody:
+    return ErrorBody(
+        code="too_large",
+        message=f"The request body is larger than {max_body} bytes.",
+        hint="Send a smaller body, or raise CONSENSUSNET_MAX_UPLOAD_BYTES.",
+    )
+
+
+def _limited(receive: Receive, max_body: int) -> Receive:
+    """`receive` that stops a body (chunked, or longer than declared) once it passes the limit."""
+    seen = 0
+
+    async def limited() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > max_body:
+                # FastAPI re-raises its own HTTPException from body parsing; the error
+                # handlers render it in the one error shape.
+                body = _too_large(max_body)
+                raise HTTPException(413, f"{body.message} {body.hint}")
+        return message
+
+    return limited
