@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from verify_helpers import EIFFEL, MOON, Script, run_verify
 
 from consensusnet.compose import App
@@ -50,6 +51,28 @@ async def test_multi_claim_text_is_split_and_each_claim_judged(app: App, script:
     assert view.verify.overall is not None
     assert view.verify.overall.label == "MIXED"
     assert view.verify.overall.kappa is not None
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+async def test_claims_run_a_few_at_a_time(app: App, script: Script, parallel: int) -> None:
+    """With room for two, the second claim starts before the first is decided; with one, not."""
+    script.claims = [
+        "The Eiffel Tower was completed in 1889.",
+        "The Moon is about 384,400 kilometres from Earth on average.",
+    ]
+    text = "The Eiffel Tower, finished in 1889, is in Paris. The Moon is 384,400 km away from us."
+    view = await run_verify(app, text, parallel_claims=parallel)
+    assert view.status == "completed", view.error
+    services = await app.services()
+    order = [
+        (stored.event.type, getattr(stored.event, "claim_id", None))
+        for stored in await services.log.events(view.id)
+    ]
+    assert view.verify is not None
+    first, second = (c.claim.id for c in view.verify.claims)
+    first_decided = order.index(("verify.claim_decided", first))
+    second_started = order.index(("verify.queries_written", second))
+    assert (second_started < first_decided) == (parallel > 1)
 
 
 async def test_a_claim_without_evidence_is_not_enough_info_without_a_panel(

@@ -76,6 +76,7 @@ class VerifyOptions(BaseModel):
     evidence_k: int = Field(default=4, ge=1, le=10)
     per_query: int = Field(default=3, ge=1, le=10)
     max_claims: int = Field(default=6, ge=1, le=20)
+    parallel_claims: int = Field(default=3, ge=1, le=20)  # claims verified at the same time
     write_queries: bool = True
     critic: bool = True
     max_tokens: int = Field(default=220, ge=64, le=2048)

@@ -313,9 +313,15 @@ class _Run:
             "extract.event",
             ClaimsExtracted(claims=claims, method=extracted["method"]),
         )
-        # Claims run one after another: each claim's steps then start in a fixed order, which
-        # is what a durable replay needs (the panel inside a claim still runs concurrently).
-        verdicts = [await self.verify_claim(ctx, claim, sources) for claim in claims]
+        # Claims run concurrently, a few at a time: steps are replayed by name, not by the
+        # order they started in, so a resumed run may reach them in any order.
+        turns = asyncio.Semaphore(opts.parallel_claims)
+
+        async def one_claim(claim: Claim) -> ClaimDecided:
+            async with turns:
+                return await self.verify_claim(ctx, claim, sources)
+
+        verdicts = await asyncio.gather(*(one_claim(claim) for claim in claims))
         overall = decide_text(list(verdicts))
         await record(ctx, self.services.log, "overall.event", overall)
         return {
