@@ -112,6 +112,8 @@ class MemoryContext:
 class StepRepository(Protocol):
     """Where finished steps' results are kept by name (implemented by the event store)."""
 
+    async def step_names(self, session_id: str) -> set[str]: ...
+
     async def get_step(self, session_id: str, name: str) -> tuple[bool, Any]: ...
 
     async def put_step(self, session_id: str, name: str, value: Any) -> None: ...
@@ -122,20 +124,31 @@ class StoredStepContext:
 
     Matching by name, not by position, is what makes concurrent branches safe to replay: two
     sub-problems debated at once reach their steps in a different order on every run.
+    The names of the steps finished before this run are read once, so a step that never ran
+    costs no read; only a replayed step reads its result back.
     """
 
     def __init__(self, session_id: str, steps: StepRepository) -> None:
         self.session_id = session_id
         self._steps = steps
         self._seen: set[str] = set()
+        self._finished: set[str] | None = None
+        self._loading = asyncio.Lock()
+
+    async def _finished_before(self) -> set[str]:
+        async with self._loading:
+            if self._finished is None:
+                self._finished = await self._steps.step_names(self.session_id)
+        return self._finished
 
     async def step(self, name: str, fn: Callable[[], Awaitable[R]]) -> R:
         if name in self._seen:
             raise DuplicateStepError(f"Step name {name!r} used twice in one run.")
         self._seen.add(name)
-        found, value = await self._steps.get_step(self.session_id, name)
-        if found:
-            return value  # type: ignore[no-any-return]
+        if name in await self._finished_before():
+            found, value = await self._steps.get_step(self.session_id, name)
+            if found:
+                return value  # type: ignore[no-any-return]
         result = await fn()
         await self._steps.put_step(self.session_id, name, result)
         return result

@@ -206,6 +206,12 @@ class EventStore:
         rows = await self._transaction(write)
         return [StoredRow(**row) for row in rows]
 
+    async def step_names(self, session_id: str) -> set[str]:
+        """The names of the steps this session has finished so far."""
+        query = select(step_results.c.name).where(step_results.c.session_id == session_id)
+        async with self.engine.connect() as conn:
+            return set((await conn.execute(query)).scalars())
+
     async def get_step(self, session_id: str, name: str) -> tuple[bool, Any]:
         """(True, result) if the named step already finished in this session, else (False, None)."""
         query = select(step_results.c.value).where(
