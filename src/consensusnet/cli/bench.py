@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from consensusnet.bench.consensus import register as register_consensus
+from consensusnet.bench.load import LOCAL_PG, LOCAL_REDIS, MAX_SESSIONS, LoadPlan, report, run_load
 from consensusnet.bench.overhead import (
     KIND,
     OverheadFigures,
@@ -108,6 +109,58 @@ register_consensus(app)
 from consensusnet.bench import board as _board_bench  # noqa: E402
 
 _board_bench.register(app)
-from consensusnet.bench.load import register as register_load  # noqa: E402
 
-register_load(app)
+
+@app.command()
+def load(
+    sessions: Annotated[int, typer.Option("--sessions", "-n", min=1, max=MAX_SESSIONS)] = 200,
+    kind: Annotated[
+        str, typer.Option(help="board, or overhead (synthetic rounds x parallel calls).")
+    ] = "board",
+    experts: Annotated[int, typer.Option(min=2, max=5, help="Board: panel size.")] = 3,
+    rounds: Annotated[
+        int, typer.Option(min=1, max=10, help="Board: max rounds (overhead: rounds).")
+    ] = 2,
+    subproblems: Annotated[int, typer.Option(min=1, max=4, help="Board: max sub-problems.")] = 2,
+    parallel: Annotated[int, typer.Option(min=1, max=10, help="Overhead: calls per round.")] = 5,
+    latency: Annotated[
+        float, typer.Option(min=0.0, max=5.0, help="Seconds per scripted call.")
+    ] = 0.5,
+    workers: Annotated[int, typer.Option(min=1, max=8)] = 2,
+    worker_concurrency: Annotated[
+        int, typer.Option(min=1, max=500, help="Sessions per worker at once.")
+    ] = LoadPlan().worker_concurrency,
+    stream_timeout: Annotated[
+        float, typer.Option(min=1.0, help="Seconds before a session counts as unfinished.")
+    ] = LoadPlan().stream_timeout,
+    database_url: Annotated[
+        str | None, typer.Option(help=f"PostgreSQL server (DATABASE_URL, else {LOCAL_PG}).")
+    ] = None,
+    redis_url: Annotated[
+        str | None, typer.Option(help=f"Redis (REDIS_URL, else {LOCAL_REDIS}).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+) -> None:
+    """API + 2 workers on the scripted provider: N board sessions at once, every one streamed."""
+    if kind not in ("board", "overhead"):
+        raise typer.BadParameter("use board or overhead", param_hint="--kind")
+    plan = LoadPlan(
+        kind=kind,  # type: ignore[arg-type]
+        sessions=sessions,
+        experts=experts,
+        rounds=rounds,
+        subproblems=subproblems,
+        parallel=parallel,
+        latency=latency,
+        workers=workers,
+        worker_concurrency=worker_concurrency,
+        stream_timeout=stream_timeout,
+    )
+    if not as_json:
+        console.print(f"bench load: {plan.describe()}")
+    figures = run(lambda: run_load(load_settings(), plan, database_url, redis_url))
+    if as_json:
+        typer.echo(figures.model_dump_json())
+        return
+    for line in report(figures):
+        typer.echo(line)
