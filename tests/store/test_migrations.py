@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -94,5 +95,58 @@ async def test_concurrent_first_starts_migrate_once_and_all_succeed(
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
         assert len(versions) == 1
         assert {"sessions", "events", "step_results"} <= await _tables(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_0006_sums_the_calls_already_in_the_log_per_session_and_model(
+    database_url: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    from consensusnet.store.session_admin import SessionAdmin
+
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+
+    def call(seq: int, model: str, ok: bool = True) -> dict[str, object]:
+        data = json.dumps(
+            {
+                "provider": "openai",
+                "model": model,
+                "ok": ok,
+                "cost_usd": 0.5,
+                "latency_s": 2.0,
+                "usage": {"input_tokens": 10, "output_tokens": 3},
+                "role": "persona",
+            }
+        )
+        return {"seq": seq, "data": data, "now": now}
+
+    try:
+        await migrate(engine, "0005")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO sessions (id, kind, status, title, created_at, updated_at)"
+                    " VALUES ('s1', 'board', 'completed', 't', :now, :now)"
+                ),
+                {"now": now},
+            )
+            for params in (call(1, "a"), call(2, "a"), call(3, "b"), call(4, "a", ok=False)):
+                await conn.execute(
+                    text(
+                        "INSERT INTO events (session_id, seq, type, v, data, created_at)"
+                        " VALUES ('s1', :seq, 'llm.call', 1, :data, :now)"
+                    ),
+                    params,
+                )
+        await migrate(engine)
+        usage = {u.model: u for u in await SessionAdmin(engine).llm_usage()}
+        assert {m: (u.calls, u.input_tokens, u.output_tokens) for m, u in usage.items()} == {
+            "a": (2, 20, 6),
+            "b": (1, 10, 3),
+        }
+        assert (usage["a"].cost_usd, usage["a"].latency_s) == (1.0, 4.0)
     finally:
         await engine.dispose()

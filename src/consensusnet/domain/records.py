@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from consensusnet.domain.accounts import ModelUsage
 
 
 class RawEvent(BaseModel):
@@ -38,6 +40,7 @@ class IndexUpdate(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     llm_calls: int = 0
+    models: list[ModelUsage] = Field(default_factory=list)  # the same calls, per provider/model
 
 
 class SessionRow(BaseModel):

@@ -7,6 +7,7 @@ import uuid
 from collections import defaultdict
 from typing import Protocol
 
+from consensusnet.domain.accounts import ModelUsage
 from consensusnet.domain.events import (
     TERMINAL_STATUSES,
     Event,
@@ -109,6 +110,7 @@ def _to_raw(event: Event, key: str | None = None) -> RawEvent:
 
 def _index_for(events: list[Event]) -> IndexUpdate:
     update = IndexUpdate()
+    models: dict[tuple[str, str], ModelUsage] = {}
     for event in events:
         if event.type in STATUS_OF_EVENT:
             update.status = STATUS_OF_EVENT[event.type]
@@ -117,6 +119,24 @@ def _index_for(events: list[Event]) -> IndexUpdate:
             update.input_tokens += event.usage.input_tokens
             update.output_tokens += event.usage.output_tokens
             update.llm_calls += 1
+            usage = models.setdefault(
+                (event.provider, event.model),
+                ModelUsage(
+                    provider=event.provider,
+                    model=event.model,
+                    calls=0,
+                    input_tokens=0,
+                    output_tokens=0,
+                    cost_usd=0.0,
+                    latency_s=0.0,
+                ),
+            )
+            usage.calls += 1
+            usage.input_tokens += event.usage.input_tokens
+            usage.output_tokens += event.usage.output_tokens
+            usage.cost_usd += event.cost_usd
+            usage.latency_s += event.latency_s
+    update.models = list(models.values())
     return update
 
 

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from consensusnet.domain.errors import NotFoundError
 from consensusnet.domain.records import IndexUpdate, RawEvent, SessionRow, StoredRow
-from consensusnet.store.tables import events, sessions, step_results
+from consensusnet.store.tables import events, llm_usage, sessions, step_results
 
 T = TypeVar("T")
 
@@ -201,6 +202,8 @@ class EventStore:
                 for offset, item in enumerate(batch)
             ]
             await conn.execute(insert(events), rows)
+            if index.models:
+                await _add_usage(conn, session_id, index)
             return rows
 
         rows = await self._transaction(write)
@@ -325,3 +328,25 @@ def _session(mapping: Any) -> SessionRow:
     data["created_at"] = _aware(data["created_at"])
     data["updated_at"] = _aware(data["updated_at"])
     return SessionRow(**data)
+
+
+async def _add_usage(conn: AsyncConnection, session_id: str, index: IndexUpdate) -> None:
+    """Add an append's successful calls to the session's per-model sums."""
+    upsert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(llm_usage)
+    for usage in index.models:
+        added = {
+            "calls": usage.calls,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cost_usd": usage.cost_usd,
+            "latency_s": usage.latency_s,
+        }
+        statement = upsert.values(
+            session_id=session_id, provider=usage.provider, model=usage.model, **added
+        )
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["session_id", "provider", "model"],
+                set_={name: getattr(llm_usage.c, name) + value for name, value in added.items()},
+            )
+        )

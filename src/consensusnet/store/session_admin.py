@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consensusnet.domain.accounts import ModelUsage, OwnerUsage
 from consensusnet.domain.errors import NotFoundError
-from consensusnet.store.tables import events, sessions
+from consensusnet.store.tables import events, llm_usage, sessions
 
 
 class SessionAdmin:
@@ -55,27 +55,22 @@ class SessionAdmin:
             ]
 
     async def llm_usage(self) -> list[ModelUsage]:
-        """Successful `llm.call` events summed per provider and model."""
-        data = events.c.data
-        provider, model = data["provider"].as_string(), data["model"].as_string()
-        query = (
-            select(
-                provider,
-                model,
-                func.count(),
-                func.coalesce(func.sum(data[("usage", "input_tokens")].as_integer()), 0),
-                func.coalesce(func.sum(data[("usage", "output_tokens")].as_integer()), 0),
-                func.coalesce(func.sum(data["cost_usd"].as_float()), 0.0),
-                func.coalesce(func.sum(data["latency_s"].as_float()), 0.0),
-            )
-            .where(events.c.type == "llm.call", data["ok"].as_boolean().is_(True))
-            .group_by(provider, model)
-        )
+        """Successful LLM calls summed per provider and model (from the per-session sums)."""
+        u = llm_usage.c
+        query = select(
+            u.provider,
+            u.model,
+            func.sum(u.calls),
+            func.sum(u.input_tokens),
+            func.sum(u.output_tokens),
+            func.sum(u.cost_usd),
+            func.sum(u.latency_s),
+        ).group_by(u.provider, u.model)
         async with self.engine.connect() as conn:
             return [
                 ModelUsage(
-                    provider=row[0] or "",
-                    model=row[1] or "",
+                    provider=row[0],
+                    model=row[1],
                     calls=int(row[2]),
                     input_tokens=int(row[3]),
                     output_tokens=int(row[4]),

@@ -196,3 +196,23 @@ step_results = Table(
     Column("value", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Successful LLM calls summed per session, provider and model, kept in the same transaction as
+# the `llm.call` events: /metrics reads these few rows instead of every call ever made.
+llm_usage = Table(
+    "llm_usage",
+    metadata,
+    Column(
+        "session_id",
+        String(64),
+        ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("provider", String(128), primary_key=True),
+    Column("model", String(255), primary_key=True),
+    Column("calls", Integer, nullable=False, server_default="0"),
+    Column("input_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("output_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cost_usd", Float, nullable=False, server_default="0"),
+    Column("latency_s", Float, nullable=False, server_default="0"),
+)
