@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from cluster import Cluster, service_env
 
 from consensusnet.testing.api_client import collect_stream, wait_status
 from consensusnet.testing.api_server import free_port
@@ -25,93 +23,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROUNDS, PARALLEL = 6, 3
 
 
-def _env(tmp_path: Path, database_url: str, redis_url: str, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENSUSNET_")}
-    env.update(
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        CONSENSUSNET_DATA_DIR=str(tmp_path / "data"),
-        CONSENSUSNET_PROVIDER="scripted",
-        CONSENSUSNET_SCRIPTED_TTFT="0.4",
-        CONSENSUSNET_HOST="127.0.0.1",
-        CONSENSUSNET_PORT=str(port),
-        CONSENSUSNET_WORKER_HEARTBEAT="0.5",
-        CONSENSUSNET_WORKER_DEAD_AFTER="3",
-        CONSENSUSNET_WORKER_DRAIN="60",
-    )
-    return env
-
-
-class Cluster:
-    """An API process and named worker processes sharing PostgreSQL and Redis."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.env = env
-        self.log_dir = log_dir
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.logs: list[Any] = []
-        self.url = f"http://127.0.0.1:{env['CONSENSUSNET_PORT']}"
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "consensusnet", *args],
-            env=self.env,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr.decode()[-2000:]
-        return done.stdout.decode()
-
-    def start(self, name: str, *args: str, **extra_env: str) -> subprocess.Popen[bytes]:
-        log = (self.log_dir / f"{name}.log").open("wb")
-        self.logs.append(log)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "consensusnet", *args],
-            env={**self.env, **extra_env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.procs[name] = proc
-        return proc
-
-    def log(self, name: str) -> str:
-        return (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-
-    def stop_all(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for log in self.logs:
-            log.close()
-
-
 @pytest.fixture
 def cluster(tmp_path: Path, postgres_url: str, redis_url: str) -> Iterator[Cluster]:
-    env = _env(tmp_path, postgres_url, redis_url, free_port())
-    running = Cluster(env, tmp_path)
+    running = Cluster(service_env(tmp_path, postgres_url, redis_url, free_port()), tmp_path)
     try:
         yield running
     finally:
         running.stop_all()
-
-
-async def _ready(cluster: Cluster, timeout: float = 60) -> None:
-    async with httpx.AsyncClient(base_url=cluster.url) as client, asyncio.timeout(timeout):
-        while True:
-            assert cluster.procs["api"].poll() is None, cluster.log("api")
-            try:
-                if (await client.get("/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
 
 
 async def _executor_of(database_url: str, session_id: str) -> str | None:
@@ -140,10 +58,9 @@ async def _call_keys(client: httpx.AsyncClient, session_id: str) -> list[str]:
 
 @pytest.fixture
 async def alice(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
-    cluster.cli("users", "create", "alice")
-    token = cluster.cli("keys", "create", "alice").strip().splitlines()[-1]
+    token = cluster.api_key("alice")
     cluster.start("api", "serve")
-    await _ready(cluster)
+    await cluster.wait_ready()
     async with httpx.AsyncClient(
         base_url=cluster.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
     ) as client:

@@ -79,7 +79,11 @@ def error_response(
 
 def unavailable(message: str = "The database is unreachable.") -> JSONResponse:
     """A clean 503 for when a backing service is down."""
-    body = ErrorBody(code="unavailable", message=message, hint="Retry shortly.")
+    body = ErrorBody(
+        code="unavailable",
+        message=message,
+        hint="Retry in a few seconds; `GET /ready` shows which dependency is down.",
+    )
     return error_response(503, body, {"Retry-After": "5"})
 
 
@@ -152,6 +156,11 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(RequestValidationError, _validation)
     api.add_exception_handler(StarletteHTTPException, _http)
     api.add_exception_handler(ConsensusNetError, _domain)
+    # Named classes are answered by the exception middleware; a bare `Exception` handler runs in
+    # Starlette's outermost layer, which re-raises after answering: a logged traceback and a
+    # dropped keep-alive connection for what is only a database outage.
+    for outage in (DBAPIError, OSError, TimeoutError):
+        api.add_exception_handler(outage, _unexpected)
     api.add_exception_handler(Exception, _unexpected)
 
 

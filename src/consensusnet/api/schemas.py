@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from consensusnet.api.errors import ErrorBody
 from consensusnet.domain.records import SessionRow
 from consensusnet.personas.models import Persona
 
@@ -112,6 +113,7 @@ class ReadyOut(BaseModel):
 
     status: Literal["ready", "unavailable"]
     checks: dict[str, CheckOut]
+    error: ErrorBody | None = None  # when unavailable: the one error shape, naming what failed
 
 
 class UserOut(BaseModel):

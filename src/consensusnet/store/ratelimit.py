@@ -10,6 +10,8 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from consensusnet.store.redis_outage import RedisOutage
+
 log = logging.getLogger(__name__)
 
 
@@ -45,9 +47,10 @@ class RedisRateLimiter:
     def __init__(self, url: str, prefix: str = "consensusnet:rate:") -> None:
         self._redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         self._prefix = prefix
+        self._outage = RedisOutage(log, "Rate limiter", "every request is allowed")
 
     async def hit(self, key: str, limit: int, window: float) -> float | None:
-        if limit <= 0:
+        if limit <= 0 or self._outage.skip():
             return None
         now = time.time()
         slot = int(now // window)
@@ -58,8 +61,9 @@ class RedisRateLimiter:
                 pipe.expire(name, math.ceil(window) + 1)
                 count, _ = await pipe.execute()
         except (RedisError, OSError) as error:
-            log.warning("Rate limiter unavailable, allowing the request: %s", error)
+            self._outage.failed(error)
             return None
+        self._outage.succeeded()
         if int(count) > limit:
             return max(1.0, math.ceil((slot + 1) * window - now))
         return None

@@ -15,6 +15,8 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from consensusnet.store.redis_outage import RedisOutage
+
 
 class Wakeups(Protocol):
     """This process's waiters (the engine's LocalNotifier), handed in by the composition root."""
@@ -31,25 +33,41 @@ log = logging.getLogger(__name__)
 class RedisNotifier:
     """Publishes appends to Redis and wakes local waiters when any process appends."""
 
-    def __init__(self, url: str, local: Wakeups, *, reconnect_delay: float = 0.5) -> None:
+    def __init__(
+        self,
+        url: str,
+        local: Wakeups,
+        *,
+        reconnect_delay: float = 0.5,
+        max_reconnect_delay: float = 5.0,
+    ) -> None:
         self._url = url
         self._local = local  # this process's waiters, woken by every message
         self._redis: Redis | None = None
         self._listener: asyncio.Task[None] | None = None
         self._reconnect_delay = reconnect_delay
+        self._max_reconnect_delay = max_reconnect_delay
+        self._publishing = RedisOutage(log, "Session wake-ups", "tails re-read the event log")
+        self._subscription = RedisOutage(log, "Session tails", "they re-read the event log")
         self.connected = asyncio.Event()
 
     def _client(self) -> Redis:
         if self._redis is None:
-            self._redis = Redis.from_url(self._url, socket_connect_timeout=2)
+            # Every append awaits a publish: a Redis that hangs rather than refuses must not
+            # stall a workflow. (Subscription reads pass their own timeout.)
+            self._redis = Redis.from_url(self._url, socket_connect_timeout=2, socket_timeout=2)
         return self._redis
 
     async def publish(self, session_id: str, seq: int) -> None:
         await self._local.publish(session_id, seq)
+        if self._publishing.skip():
+            return
         try:
             await self._client().publish(CHANNEL_PREFIX + session_id, str(seq))
         except (RedisError, OSError) as error:
-            log.warning("Redis publish failed (tails fall back to polling): %s", error)
+            self._publishing.failed(error)
+        else:
+            self._publishing.succeeded()
 
     async def wait(self, session_id: str, after: int, timeout: float) -> None:
         self._ensure_listener()
@@ -60,20 +78,26 @@ class RedisNotifier:
             self._listener = asyncio.create_task(self._listen(), name="redis-notifier")
 
     async def _listen(self) -> None:
+        delay = self._reconnect_delay
         while True:
             try:
                 await self._listen_once()
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as error:
+                # Back off while Redis stays down; start over once a subscription held.
+                was_connected = self.connected.is_set()
                 self.connected.clear()
-                log.warning("Redis subscription lost, reconnecting: %s", error)
-                await asyncio.sleep(self._reconnect_delay)
+                self._subscription.failed(error)
+                delay = self._reconnect_delay if was_connected else delay
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, self._max_reconnect_delay)
 
     async def _listen_once(self) -> None:
         pubsub = self._client().pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.psubscribe(CHANNEL_PREFIX + "*")
+            self._subscription.succeeded()
             self.connected.set()
             while True:
                 message = await pubsub.get_message(timeout=5.0)

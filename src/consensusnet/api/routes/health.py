@@ -78,12 +78,19 @@ async def ready(state: StateDep) -> JSONResponse:
     names = ("database", "redis", "queue", "provider")
     results = await asyncio.gather(*(_check(name, state) for name in names))
     checks = dict(zip(names, results, strict=True))
-    ok = all(check.ok for check in results)
-    body = ReadyOut(status="ready" if ok else "unavailable", checks=checks)
+    failing = [
+        f"{name} {check.detail or 'failing'}" for name, check in checks.items() if not check.ok
+    ]
+    if not failing:
+        return JSONResponse(ReadyOut(status="ready", checks=checks).model_dump(exclude_none=True))
+    error = ErrorBody(
+        code="unavailable",
+        message=f"Not ready: {', '.join(failing)}.",
+        hint="Retry shortly; `checks` says which dependency to look at.",
+    )
+    body = ReadyOut(status="unavailable", checks=checks, error=error)
     return JSONResponse(
-        body.model_dump(),
-        status_code=200 if ok else 503,
-        headers=None if ok else {"Retry-After": "5"},
+        body.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "5"}
     )
 
 
