@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from consensusnet.engine.runtime import (
 )
 from consensusnet.engine.sessions import EventLedger, LocalNotifier, Notifier, SessionLog
 from consensusnet.llm.gateway import LLMGateway
+from consensusnet.llm.limits import LocalProviderLimiter, ProviderLimiter
 from consensusnet.llm.port import LLMProvider
 from consensusnet.llm.pricing import PriceTable
 from consensusnet.llm.registry import ProviderRegistry, load_registry
@@ -38,6 +40,8 @@ from consensusnet.store.knowledge import HttpCacheStore, KnowledgeStore
 from consensusnet.store.personas import PersonaStore
 from consensusnet.verify.workflow import KIND as VERIFY_KIND
 from consensusnet.verify.workflow import build_verify_workflow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -112,6 +116,23 @@ class App:
             return RedisNotifier(self.settings.redis_url, LocalNotifier())
         return LocalNotifier()
 
+    def _make_llm_limiter(self) -> ProviderLimiter:
+        """CONSENSUSNET_LLM_LIMITS shared by every worker through Redis, else this process's."""
+        limits = self.settings.llm_limits
+        unknown = sorted(set(limits) - set(self.registry.names()) - set(self._fixed_providers))
+        if unknown:
+            log.warning(
+                "CONSENSUSNET_LLM_LIMITS names providers that do not exist: %s (known: %s).",
+                ", ".join(unknown),
+                ", ".join(self.registry.names()),
+            )
+        local = LocalProviderLimiter(limits)
+        if self.settings.redis_url and limits:
+            from consensusnet.store.llm_limits import RedisProviderLimiter
+
+            return RedisProviderLimiter(self.settings.redis_url, limits, fallback=local)
+        return local
+
     # -- services ----------------------------------------------------------------------------
 
     def provider(self, name: str, cache: dict[str, LLMProvider]) -> LLMProvider:
@@ -153,6 +174,7 @@ class App:
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
             concurrency=settings.llm_concurrency,
+            limits=self._make_llm_limiter(),
         )
         return Services(
             settings=settings,
@@ -220,5 +242,6 @@ class App:
             closer = getattr(services.log.notifier, "aclose", None)
             if closer is not None:
                 await closer()
+            await services.gateway.limits.aclose()
             await services.store.drain()
             await services.engine.dispose()

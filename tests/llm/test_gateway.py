@@ -131,6 +131,16 @@ async def test_per_provider_concurrency_limit_holds() -> None:
     assert peak == 2
 
 
+async def test_time_queued_for_a_slot_is_not_call_latency() -> None:
+    """Three 0.2 s calls through one slot: each is recorded as ~0.2 s, not 0.2, 0.4 and 0.6."""
+    gateway, ledger, _ = make_gateway({"scripted": ScriptedProvider(ttft=0.2)}, concurrency=1)
+    await asyncio.gather(*(gateway.complete(REQUEST, CallContext()) for _ in range(3)))
+    latencies = sorted(record.latency_s for record in ledger.records)
+    assert len(latencies) == 3
+    assert latencies[0] >= 0.2
+    assert latencies[-1] < 0.39  # the last one queued 0.4 s before it started
+
+
 async def test_structured_output_gets_one_repair_attempt() -> None:
     provider = ScriptedProvider()
     provider.queue('{"label": "MAYBE", "confidence": 3}', {"label": "REFUTED", "confidence": 0.8})

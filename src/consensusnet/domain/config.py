@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ProviderName = str
 DEFAULT_SECRET = "development-only-secret-change-me"
@@ -16,6 +26,81 @@ DEFAULT_SECRET = "development-only-secret-change-me"
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "consensusnet"
+
+
+class ProviderLimit(BaseModel):
+    """How hard every worker together may call one provider: requests per window, calls at once."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requests: int | None = Field(default=None, ge=1)
+    per: float = Field(default=60.0, gt=0)
+    concurrency: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rpm_means_per_minute(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "rpm" in value:
+            if "requests" in value or "per" in value:
+                raise ValueError("give either rpm, or requests with per (seconds), not both")
+            value = {**value, "requests": value["rpm"], "per": 60.0}
+            del value["rpm"]
+        return value
+
+    @model_validator(mode="after")
+    def _limits_something(self) -> ProviderLimit:
+        if self.requests is None and self.concurrency is None:
+            raise ValueError("set rpm (or requests and per) and/or concurrency")
+        return self
+
+    def describe(self) -> str:
+        """The limit as the compact form reads it, e.g. `500/min:8`."""
+        unit = {1.0: "s", 60.0: "min", 3600.0: "h"}.get(self.per, f"{self.per:g}s")
+        rate = f"{self.requests}/{unit}" if self.requests else ""
+        return rate + (f":{self.concurrency}" if self.concurrency else "")
+
+
+_UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
+_COMPACT = re.compile(
+    r"^(?:(?P<requests>\d+)/(?P<count>\d+(?:\.\d+)?)?(?P<unit>[a-z]+))?(?::(?P<concurrency>\d+))?$"
+)
+
+
+def parse_llm_limits(text: str) -> dict[str, Any]:
+    """Read CONSENSUSNET_LLM_LIMITS: JSON, or `openai=500/min:8,anthropic=50/min,local=:1`."""
+    text = text.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"CONSENSUSNET_LLM_LIMITS is not valid JSON: {error}") from None
+        if not isinstance(parsed, dict):
+            raise ValueError("CONSENSUSNET_LLM_LIMITS must be a JSON object keyed by provider")
+        return parsed
+    limits: dict[str, Any] = {}
+    for entry in (part.strip() for part in text.split(",") if part.strip()):
+        name, _, spec = entry.partition("=")
+        match = _COMPACT.match(spec.strip().lower())
+        if not name.strip() or not spec.strip() or match is None:
+            raise ValueError(
+                f"CONSENSUSNET_LLM_LIMITS entry {entry!r} is not PROVIDER=RATE/UNIT[:CONCURRENCY] "
+                "or PROVIDER=:CONCURRENCY (for example openai=500/min:8 or local=:1)"
+            )
+        limit: dict[str, Any] = {}
+        if match["requests"]:
+            if match["unit"] not in _UNITS:
+                raise ValueError(
+                    f"CONSENSUSNET_LLM_LIMITS entry {entry!r}: unknown unit {match['unit']!r} "
+                    f"(use {', '.join(_UNITS)})"
+                )
+            limit["requests"] = int(match["requests"])
+            limit["per"] = float(match["count"] or 1) * _UNITS[match["unit"]]
+        if match["concurrency"]:
+            limit["concurrency"] = int(match["concurrency"])
+        limits[name.strip()] = limit
+    return limits
 
 
 class Settings(BaseSettings):
@@ -73,6 +158,8 @@ class Settings(BaseSettings):
     llm_max_retries: int = 3
     llm_concurrency: int = 8
     llm_prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    # Limits every worker shares (through Redis when REDIS_URL is set), keyed by provider name.
+    llm_limits: Annotated[dict[str, ProviderLimit], NoDecode] = Field(default_factory=dict)
 
     # Scripted provider (tests, demos without a model, benchmarks).
     scripted_ttft: float = 0.0
@@ -120,6 +207,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("llm_limits", mode="before")
+    @classmethod
+    def _parse_llm_limits(cls, value: object) -> object:
+        return parse_llm_limits(value) if isinstance(value, str) else value
 
     @property
     def resolved_database_url(self) -> str:

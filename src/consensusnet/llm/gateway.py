@@ -1,9 +1,10 @@
 """Everything that wraps an LLM call once, around whichever adapter serves it.
 
-Retries with jittered backoff (honouring Retry-After), timeouts, per-provider concurrency
-limits, structured output validated against a pydantic model with one repair attempt, and the
-usage ledger. A call with a `call_key` that the ledger already holds is answered from the
-ledger: a step re-run after a crash never pays for the same call twice.
+Retries with jittered backoff (honouring Retry-After), timeouts, per-provider limits (this
+process's concurrency, and the rate and concurrency every worker shares), structured output
+validated against a pydantic model with one repair attempt, and the usage ledger. A call with
+a `call_key` that the ledger already holds is answered from the ledger: a step re-run after a
+crash never pays for the same call twice.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from consensusnet.domain.errors import ConsensusNetError, ProviderError, StructuredOutputError
 from consensusnet.domain.llm import LLMRequest, LLMResponse, Message, StreamChunk, Target, Usage
+from consensusnet.llm.limits import LocalProviderLimiter, ProviderLimiter
 from consensusnet.llm.port import LLMProvider
 from consensusnet.llm.pricing import PriceTable
 from consensusnet.llm.router import Router
@@ -94,6 +96,7 @@ class LLMGateway:
         concurrency: int = 8,
         backoff_base: float = 0.5,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        limits: ProviderLimiter | None = None,
     ) -> None:
         self.router = router
         self._provider_for = provider_for
@@ -105,6 +108,9 @@ class LLMGateway:
         self.backoff_base = backoff_base
         self._sleep = sleep
         self._limits: dict[str, asyncio.Semaphore] = {}
+        # Configured limits per provider name (CONSENSUSNET_LLM_LIMITS), shared across workers
+        # when the composition root hands in the Redis limiter.
+        self.limits: ProviderLimiter = limits or LocalProviderLimiter({})
 
     # -- public API -------------------------------------------------------------------------
 
@@ -230,13 +236,21 @@ class LLMGateway:
             raise ProviderError(str(error), hint=error.hint) from None
         model = target.model or provider.default_model
         attempt = 0
+        # Latency counts attempts and the backoff between them, not waiting for a slot: a call
+        # queued behind others is not a slow call, and the critical path must not say it is.
         started = time.perf_counter()
         while True:
             attempt += 1
             emitted: list[bool] = []
+            queued = time.perf_counter()
             try:
-                async with self._limit(target.provider, provider), asyncio.timeout(self.timeout):
-                    response = await self._once(provider, request, model, streaming, emitted)
+                async with (
+                    self._limit(target.provider, provider),
+                    self.limits.slot(target.provider),
+                ):
+                    started += time.perf_counter() - queued
+                    async with asyncio.timeout(self.timeout):
+                        response = await self._once(provider, request, model, streaming, emitted)
             except (TimeoutError, ProviderError) as raw:
                 failure = _as_provider_error(raw, self.timeout)
                 # Once tokens reached the caller, a retry would repeat them: give up instead.

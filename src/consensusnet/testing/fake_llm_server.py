@@ -2,7 +2,8 @@
 
 Adapters are tested against it through their real SDKs, so the bytes on the wire are checked
 without patching SDK internals. It answers `POST /v1/chat/completions` (OpenAI) and
-`POST /v1/messages` (Anthropic), JSON or server-sent events, and records every request.
+`POST /v1/messages` (Anthropic), JSON or server-sent events, and records every request with
+the times it started and finished, so tests can check limits from the server's side.
 """
 
 from __future__ import annotations
@@ -41,20 +42,25 @@ class FakeFailure:
 
 @dataclass
 class RecordedRequest:
-    """One request the server received, as it arrived."""
+    """One request the server received, as it arrived; times are `time.monotonic()`."""
 
     method: str
     path: str
     headers: dict[str, str]
     body: dict[str, Any] = field(default_factory=dict)
+    started: float = 0.0
+    finished: float | None = None
 
 
 class FakeLLMServer:
     """Serves queued replies and failures on 127.0.0.1, in a background thread."""
 
-    def __init__(self, *, chunk_delay: float = 0.0) -> None:
+    def __init__(self, *, chunk_delay: float = 0.0, reply_delay: float = 0.0) -> None:
         self.chunk_delay = chunk_delay
+        self.reply_delay = reply_delay
         self.requests: list[RecordedRequest] = []
+        self.peak_concurrency = 0
+        self._active = 0
         self._replies: deque[FakeReply] = deque()
         self._failures: deque[FakeFailure] = deque()
         self._lock = threading.Lock()
@@ -144,7 +150,36 @@ class FakeLLMServer:
         with self._lock:
             return self.requests[-1]
 
+    def forget(self) -> None:
+        """Drop the requests recorded so far and the peak (a test's warm-up calls)."""
+        with self._lock:
+            self.requests.clear()
+            self.peak_concurrency = self._active
+
+    def most_started_within(self, seconds: float) -> int:
+        """The largest number of requests that started within any span of `seconds`."""
+        with self._lock:
+            starts = sorted(r.started for r in self.requests)
+        most, first = 0, 0
+        for last, started in enumerate(starts):
+            while started - starts[first] >= seconds:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
     # -- used by the handler ----------------------------------------------------------------
+
+    def _arrive(self) -> float:
+        with self._lock:
+            self._active += 1
+            self.peak_concurrency = max(self.peak_concurrency, self._active)
+        return time.monotonic()
+
+    def _leave(self, request: RecordedRequest | None) -> None:
+        with self._lock:
+            self._active -= 1
+            if request is not None:
+                request.finished = time.monotonic()
 
     def _take(self, request: RecordedRequest) -> FakeReply | FakeFailure:
         with self._lock:
@@ -154,65 +189,89 @@ class FakeLLMServer:
             return self._replies.popleft() if self._replies else FakeReply()
 
 
-def _handler_for(fake: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        # HTTP/1.0: one request per connection, so streams end when the socket closes.
-        protocol_version = "HTTP/1.0"
+class _Handler(BaseHTTPRequestHandler):
+    """Answers one request from the fake's queues; `fake` is set per server."""
 
-        def log_message(self, format: str, *args: Any) -> None:
-            return None  # keep test output quiet
+    fake: FakeLLMServer
+    # HTTP/1.0: one request per connection, so streams end when the socket closes.
+    protocol_version = "HTTP/1.0"
+    recorded: RecordedRequest | None = None
+    in_flight = False
 
-        def do_POST(self) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
+        return None  # keep test output quiet
+
+    def do_POST(self) -> None:
+        self.in_flight, started = True, self.fake._arrive()
+        try:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else {}
             headers = {key.lower(): value for key, value in self.headers.items()}
-            recorded = RecordedRequest("POST", self.path, headers, body)
-            if self.path.endswith("/chat/completions"):
-                wire: _Wire = _OpenAIWire()
-            elif self.path.endswith("/messages"):
-                wire = _AnthropicWire()
-            else:
-                self._send_json(404, {"error": {"message": f"no route {self.path}"}})
-                return
-            outcome = fake._take(recorded)
-            if isinstance(outcome, FakeFailure) and outcome.mid_stream and body.get("stream"):
-                self._send_events(wire.broken_events(body, outcome))
-            elif isinstance(outcome, FakeFailure):
-                self._send_json(
-                    outcome.status,
-                    wire.error(outcome),
-                    {"Retry-After": f"{outcome.retry_after:g}"} if outcome.retry_after else {},
-                )
-            elif body.get("stream"):
-                self._send_events(wire.events(body, outcome))
-            else:
-                self._send_json(200, wire.message(body, outcome))
+            self.recorded = RecordedRequest("POST", self.path, headers, body, started)
+            self._answer(self.recorded)
+        finally:
+            self._finish_request()
 
-        def _send_json(
-            self, status: int, payload: Any, extra: dict[str, str] | None = None
-        ) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (extra or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
+    def _finish_request(self) -> None:
+        # Called before the last bytes go out: a client cannot have its answer (and start
+        # another call) before the request counts as finished, so the peak never overcounts.
+        if self.in_flight:
+            self.in_flight = False
+            self.fake._leave(self.recorded)
 
-        def _send_events(self, events: list[str]) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-cache")
-            self.end_headers()
-            for event in events:
-                self.wfile.write(event.encode())
-                self.wfile.flush()
-                if fake.chunk_delay:
-                    time.sleep(fake.chunk_delay)
+    def _answer(self, recorded: RecordedRequest) -> None:
+        body = recorded.body
+        if self.path.endswith("/chat/completions"):
+            wire: _Wire = _OpenAIWire()
+        elif self.path.endswith("/messages"):
+            wire = _AnthropicWire()
+        else:
+            self._send_json(404, {"error": {"message": f"no route {self.path}"}})
+            return
+        outcome = self.fake._take(recorded)
+        if self.fake.reply_delay:
+            time.sleep(self.fake.reply_delay)
+        if isinstance(outcome, FakeFailure) and outcome.mid_stream and body.get("stream"):
+            self._send_events(wire.broken_events(body, outcome))
+        elif isinstance(outcome, FakeFailure):
+            self._send_json(
+                outcome.status,
+                wire.error(outcome),
+                {"Retry-After": f"{outcome.retry_after:g}"} if outcome.retry_after else {},
+            )
+        elif body.get("stream"):
+            self._send_events(wire.events(body, outcome))
+        else:
+            self._send_json(200, wire.message(body, outcome))
 
-    return Handler
+    def _send_json(self, status: int, payload: Any, extra: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self._finish_request()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_events(self, events: list[str]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        for index, event in enumerate(events):
+            if index == len(events) - 1:
+                self._finish_request()
+            self.wfile.write(event.encode())
+            self.wfile.flush()
+            if self.fake.chunk_delay:
+                time.sleep(self.fake.chunk_delay)
+
+
+def _handler_for(fake: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
+    return type("Handler", (_Handler,), {"fake": fake})
 
 
 def _pieces(text: str) -> list[str]:
