@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+CONNECT_TIMEOUT = 10.0  # seconds to open a PostgreSQL connection
 # Any fixed number: every ConsensusNet process asks PostgreSQL for the same advisory lock.
 _PG_MIGRATION_LOCK = 0x436F6E73656E73
 # Alembic keeps its running context in module globals: one migration per process at a time.
@@ -43,7 +44,15 @@ def make_engine(url: str) -> AsyncEngine:
         return engine
     # Modest pools: PostgreSQL allows 100 connections by default, shared by every API and
     # worker process (and DBOS's own pool in each).
-    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # A connect timeout well under asyncpg's 60 s: behind a black-holed network, requests
+    # answer 503 after 10 s instead of hanging for a minute.
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        connect_args={"timeout": CONNECT_TIMEOUT},
+    )
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
