@@ -15,7 +15,7 @@ import secrets
 import signal
 import socket
 
-from consensusnet.compose import App
+from consensusnet.compose import App, settle_heap
 from consensusnet.domain.config import Settings
 from consensusnet.domain.errors import ConfigError
 from consensusnet.runtime.dbos import DbosRuntime
@@ -74,6 +74,7 @@ async def run_worker(app: App, stop: asyncio.Event) -> None:
     me = settings.worker_id
     await registry.beat(me, host=socket.gethostname(), pid=os.getpid())
     await runtime.launch()
+    settle_heap()
     loops = [
         asyncio.create_task(_heartbeat(registry, me, settings.worker_heartbeat)),
         asyncio.create_task(_recovery(runtime, registry, me, settings)),
