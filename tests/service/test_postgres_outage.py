@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from cluster import Cluster, service_env
+from cluster import service_env
 
-from consensusnet.testing.api_server import free_port
+from consensusnet.testing.cluster import ProcessCluster, free_port
 from consensusnet.testing.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -28,20 +28,20 @@ def proxy(postgres_url: str) -> Iterator[TcpProxy]:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, postgres_url: str, proxy: TcpProxy) -> Iterator[Cluster]:
+def cluster(tmp_path: Path, postgres_url: str, proxy: TcpProxy) -> Iterator[ProcessCluster]:
     parts = urlsplit(postgres_url)
     user = parts.netloc.rpartition("@")[0]
     proxied = parts._replace(netloc=f"{user}@127.0.0.1:{proxy.port}").geturl()
     # No Redis: in-process rate limits, so other tests' traffic on a shared Redis cannot count.
-    running = Cluster(service_env(tmp_path, proxied, None, free_port()), tmp_path)
+    running = ProcessCluster(service_env(tmp_path, proxied, None, free_port()), tmp_path)
     try:
         yield running
     finally:
-        running.stop_all()
+        running.stop(grace=20)
 
 
 @pytest.fixture
-async def alice(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
+async def alice(cluster: ProcessCluster) -> AsyncIterator[httpx.AsyncClient]:
     token = cluster.api_key("alice")  # created while PostgreSQL is reachable
     cluster.start("api", "serve")
     await cluster.wait_ready()
@@ -78,7 +78,7 @@ async def _until_recovered(alice: httpx.AsyncClient, timeout: float) -> None:
 
 @pytest.mark.timeout(120)
 async def test_postgres_outage_answers_503_then_recovers(
-    alice: httpx.AsyncClient, proxy: TcpProxy, cluster: Cluster
+    alice: httpx.AsyncClient, proxy: TcpProxy, cluster: ProcessCluster
 ) -> None:
     assert (await alice.get("/api/v1/sessions")).status_code == 200
 

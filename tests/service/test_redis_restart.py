@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cluster import Cluster, service_env
+from cluster import service_env
 from redis.asyncio import Redis
 
 from consensusnet.testing.api_client import Frame, read_frames, wait_status
-from consensusnet.testing.api_server import free_port
+from consensusnet.testing.cluster import ProcessCluster, free_port
 from consensusnet.testing.services import reachable
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -76,7 +76,9 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, postgres_url: str, private_redis: PrivateRedis) -> Iterator[Cluster]:
+def cluster(
+    tmp_path: Path, postgres_url: str, private_redis: PrivateRedis
+) -> Iterator[ProcessCluster]:
     env = service_env(
         tmp_path,
         postgres_url,
@@ -85,15 +87,15 @@ def cluster(tmp_path: Path, postgres_url: str, private_redis: PrivateRedis) -> I
         CONSENSUSNET_SCRIPTED_TTFT="0.5",
         CONSENSUSNET_SSE_HEARTBEAT="5",
     )
-    running = Cluster(env, tmp_path)
+    running = ProcessCluster(env, tmp_path)
     try:
         yield running
     finally:
-        running.stop_all()
+        running.stop(grace=20)
 
 
 @pytest.fixture
-async def alice(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
+async def alice(cluster: ProcessCluster) -> AsyncIterator[httpx.AsyncClient]:
     token = cluster.api_key("alice")
     cluster.start("api", "serve")
     cluster.start("w1", "worker", CONSENSUSNET_WORKER_ID="w1")
@@ -180,7 +182,7 @@ async def _ride_out_outage(alice: httpx.AsyncClient, session_id: str, seconds: f
 
 @pytest.mark.timeout(120)
 async def test_a_redis_restart_mid_stream_loses_no_event(
-    cluster: Cluster, alice: httpx.AsyncClient, private_redis: PrivateRedis
+    cluster: ProcessCluster, alice: httpx.AsyncClient, private_redis: PrivateRedis
 ) -> None:
     session_id = await _create(alice, ROUNDS)
     first: list[Frame] = []

@@ -14,22 +14,22 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from cluster import Cluster, service_env
+from cluster import service_env
 
 from consensusnet.testing.api_client import collect_stream, wait_status
-from consensusnet.testing.api_server import free_port
+from consensusnet.testing.cluster import ProcessCluster, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROUNDS, PARALLEL = 6, 3
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, postgres_url: str, redis_url: str) -> Iterator[Cluster]:
-    running = Cluster(service_env(tmp_path, postgres_url, redis_url, free_port()), tmp_path)
+def cluster(tmp_path: Path, postgres_url: str, redis_url: str) -> Iterator[ProcessCluster]:
+    running = ProcessCluster(service_env(tmp_path, postgres_url, redis_url, free_port()), tmp_path)
     try:
         yield running
     finally:
-        running.stop_all()
+        running.stop(grace=20)
 
 
 async def _executor_of(database_url: str, session_id: str) -> str | None:
@@ -57,7 +57,7 @@ async def _call_keys(client: httpx.AsyncClient, session_id: str) -> list[str]:
 
 
 @pytest.fixture
-async def alice(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
+async def alice(cluster: ProcessCluster) -> AsyncIterator[httpx.AsyncClient]:
     token = cluster.api_key("alice")
     cluster.start("api", "serve")
     await cluster.wait_ready()
@@ -67,7 +67,7 @@ async def alice(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _start_workers(cluster: Cluster, database_url: str, *names: str) -> None:
+async def _start_workers(cluster: ProcessCluster, database_url: str, *names: str) -> None:
     for name in names:
         cluster.start(name, "worker", CONSENSUSNET_WORKER_ID=name)
     async with asyncio.timeout(60):
@@ -89,7 +89,7 @@ async def _create(alice: httpx.AsyncClient) -> str:
 
 @pytest.mark.timeout(240)
 async def test_sigkill_a_worker_mid_session_another_completes_it(
-    cluster: Cluster, alice: httpx.AsyncClient, postgres_url: str
+    cluster: ProcessCluster, alice: httpx.AsyncClient, postgres_url: str
 ) -> None:
     await _start_workers(cluster, postgres_url, "w1", "w2")
     session_id = await _create(alice)
@@ -122,7 +122,7 @@ async def test_sigkill_a_worker_mid_session_another_completes_it(
 
 @pytest.mark.timeout(240)
 async def test_sigterm_drains_the_running_session_before_exit(
-    cluster: Cluster, alice: httpx.AsyncClient, postgres_url: str
+    cluster: ProcessCluster, alice: httpx.AsyncClient, postgres_url: str
 ) -> None:
     await _start_workers(cluster, postgres_url, "w1")
     session_id = await _create(alice)

@@ -1,27 +1,13 @@
-"""The API and the workers of `bench load` as child processes, and what they cost (RSS, CPU)."""
+"""What the processes of `bench load` cost (RSS, CPU), and its database."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
-import httpx
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from consensusnet.testing.cluster import ProcessCluster
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -73,65 +59,6 @@ class CpuMeter:
         return used, round(100 * busy / total, 1) if total else 0.0
 
 
-class Cluster:
-    """The API and the workers as child processes of this one.
-
-    They run in the logs folder, so a developer's `.env` never changes what is measured.
-    """
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs = env, logs
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self._files: list[Any] = []
-
-    def cli(self, *args: str) -> str:
-        """Run one `consensusnet` command against the cluster's database; its stdout."""
-        done = subprocess.run(
-            [sys.executable, "-m", "consensusnet", *args],
-            env=self.env,
-            cwd=self.logs,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr.decode()[-2000:])
-        return done.stdout.decode()
-
-    def start(self, name: str, *args: str, **extra: str) -> None:
-        """Start a long-running `consensusnet` command, logging to `<logs>/<name>.log`."""
-        log = (self.logs / f"{name}.log").open("wb")
-        self._files.append(log)
-        self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "consensusnet", *args],
-            env={**self.env, **extra},
-            cwd=self.logs,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def check_alive(self) -> None:
-        """Raise with the tail of its log if a process has exited."""
-        for name, proc in self.procs.items():
-            if proc.poll() is not None:
-                tail = (self.logs / f"{name}.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
-
-    def stop(self) -> None:
-        """SIGTERM every process (workers drain), SIGKILL what is left after 30 s."""
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for log in self._files:
-            log.close()
-
-
 async def admin(url: str, sql: str) -> None:
     """Run one statement on the PostgreSQL server (CREATE or DROP the bench database)."""
     import asyncpg  # type: ignore[import-untyped]
@@ -143,14 +70,8 @@ async def admin(url: str, sql: str) -> None:
         await conn.close()
 
 
-async def wait_ready(base: str, cluster: Cluster, workers: int, timeout: float = 120) -> None:
+async def wait_ready(cluster: ProcessCluster, workers: int, timeout: float = 120) -> None:
     """Until the API answers /ready and the workers had time to poll the queue."""
-    async with httpx.AsyncClient(base_url=base) as client, asyncio.timeout(timeout):
-        while True:
-            cluster.check_alive()
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get("/ready")).status_code == 200:
-                    break
-            await asyncio.sleep(0.2)
+    await cluster.wait_ready(timeout)
     await asyncio.sleep(max(2.0, workers * 1.0))  # workers launch and start polling the queue
     cluster.check_alive()

@@ -26,11 +26,12 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from consensusnet.bench.cluster import Cluster, CpuMeter, admin, free_port, peak_rss_mb, wait_ready
+from consensusnet.bench.cluster import CpuMeter, admin, peak_rss_mb, wait_ready
 from consensusnet.bench.critical_path import DEFINITIONS, Kind, SessionOutcome, session_outcome
 from consensusnet.domain.config import Settings
 from consensusnet.domain.errors import ConfigError
 from consensusnet.testing.api_client import collect_stream
+from consensusnet.testing.cluster import ProcessCluster, free_port
 from consensusnet.testing.services import PG_HOST, PG_PORT, REDIS_HOST, REDIS_PORT
 
 MAX_SESSIONS = 1000
@@ -287,20 +288,19 @@ async def run_load(
     port = free_port()
     work = Path(tempfile.mkdtemp(prefix="consensusnet-load-"))
     redis = redis_url or settings.redis_url or LOCAL_REDIS
-    cluster = Cluster(_cluster_env(plan, f"{base_url}/{name}", redis, port, work), work)
+    env = _cluster_env(plan, f"{base_url}/{name}", redis, port, work)
+    cluster = ProcessCluster(env, work, cwd=work)
     try:
-        cluster.cli("users", "create", "bench")
-        token = cluster.cli("keys", "create", "bench").strip().splitlines()[-1]
+        token = cluster.api_key("bench")
         cluster.start("api", "serve")
         for index in range(1, plan.workers + 1):
             cluster.start(f"worker-{index}", "worker", CONSENSUSNET_WORKER_ID=f"load-w{index}")
-        base = f"http://127.0.0.1:{port}"
-        await wait_ready(base, cluster, plan.workers)
+        await wait_ready(cluster, plan.workers)
         connections = plan.sessions * 2 + 10
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(
-            base_url=base, headers=headers, timeout=600, limits=limits
+            base_url=cluster.url, headers=headers, timeout=600, limits=limits
         ) as client:
             pids = {name: proc.pid for name, proc in cluster.procs.items()}
             figures = await _drive(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -13,14 +12,7 @@ import uvicorn
 from consensusnet.api.app import create_api
 from consensusnet.compose import App
 from consensusnet.store.users import UserStore
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from consensusnet.testing.cluster import free_port
 
 
 @dataclass
