@@ -147,3 +147,24 @@ async def test_stored_steps_replay_by_name_whatever_order_concurrent_branches_ta
     again = await asyncio.gather(branch(replay, "a", 0.02), branch(replay, "b", 0.0))
     assert again == [["A.0", "A.1"], ["B.0", "B.1"]]
     assert sorted(calls) == ["a.0", "a.1", "b.0", "b.1"]
+
+
+async def test_recorded_events_and_their_step_commit_together(log: SessionLog) -> None:
+    """A crash after a record step's events commit cannot make its replay append them again."""
+    from consensusnet.engine.runtime import StoredStepContext, record
+
+    class CrashBeforeStepIsKept(EventStore):
+        async def put_step(self, session_id: str, name: str, value: object) -> None:
+            raise SystemExit("the worker died here")
+
+    store = log.store
+    assert isinstance(store, EventStore)
+    sid = await log.create(SessionCreated(kind="board", title="t"))
+    dying = StoredStepContext(sid, CrashBeforeStepIsKept(store.engine))
+    with pytest.raises(SystemExit):
+        await record(dying, log, "round1.event", SessionStarted(runtime="memory"))
+
+    replay = StoredStepContext(sid, store)
+    await record(replay, log, "round1.event", SessionStarted(runtime="memory"))
+    types = [stored.event.type for stored in await log.events(sid)]
+    assert types == ["session.created", "session.started"]

@@ -55,10 +55,13 @@ class Runtime(Protocol):
 
 
 async def record(ctx: WorkflowContext, log: SessionLog, step_name: str, *events: Event) -> None:
-    """Append events inside a step, so a replayed workflow never appends them twice."""
+    """Append events inside a step, so a replayed workflow never appends them twice.
+
+    The events and the step's mark go in one commit: a crash can lose both, never only one.
+    """
 
     async def append() -> None:
-        await log.append(ctx.session_id, *events)
+        await log.append(ctx.session_id, *events, step=step_name)
 
     await ctx.step(step_name, append)
 

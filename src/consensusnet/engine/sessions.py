@@ -37,7 +37,12 @@ class EventRepository(Protocol):
     ) -> StoredRow: ...
 
     async def append(
-        self, session_id: str, batch: list[RawEvent], index: IndexUpdate | None = None
+        self,
+        session_id: str,
+        batch: list[RawEvent],
+        index: IndexUpdate | None = None,
+        *,
+        step: str | None = None,
     ) -> list[StoredRow]: ...
 
     async def read(
@@ -170,11 +175,16 @@ class SessionLog:
         await self.notifier.publish(session_id, 1)
         return session_id
 
-    async def append(self, session_id: str, *events: Event, key: str | None = None) -> int:
-        """Append events in order; returns the last sequence number."""
+    async def append(
+        self, session_id: str, *events: Event, key: str | None = None, step: str | None = None
+    ) -> int:
+        """Append events in order; returns the last sequence number.
+
+        `step` names the workflow step these events finish, marked in the same commit.
+        """
         batch = list(events)
         rows = await self.store.append(
-            session_id, [_to_raw(e, key) for e in batch], _index_for(batch)
+            session_id, [_to_raw(e, key) for e in batch], _index_for(batch), step=step
         )
         await self.notifier.publish(session_id, rows[-1].seq)
         return rows[-1].seq

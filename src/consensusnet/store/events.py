@@ -139,16 +139,23 @@ class EventStore:
         )
 
     async def append(
-        self, session_id: str, batch: list[RawEvent], index: IndexUpdate | None = None
+        self,
+        session_id: str,
+        batch: list[RawEvent],
+        index: IndexUpdate | None = None,
+        *,
+        step: str | None = None,
     ) -> list[StoredRow]:
         """Append events after the session's last one; the index row changes in the same commit.
 
+        With `step`, that workflow step is marked finished in the same commit too: a replay
+        finds either both the events and the step, or neither, so it never appends them twice.
         The write is shielded: cancelling the caller (a pause, a kill) never leaves a database
         connection mid-transaction, which SQLite would otherwise hold locked.
         """
         if not batch:
             return []
-        write = asyncio.ensure_future(self._append(session_id, batch, index))
+        write = asyncio.ensure_future(self._append(session_id, batch, index, step))
         self._writes.add(write)
         write.add_done_callback(self._writes.discard)
         return await asyncio.shield(write)
@@ -159,7 +166,7 @@ class EventStore:
             await asyncio.gather(*self._writes, return_exceptions=True)
 
     async def _append(
-        self, session_id: str, batch: list[RawEvent], index: IndexUpdate | None
+        self, session_id: str, batch: list[RawEvent], index: IndexUpdate | None, step: str | None
     ) -> list[StoredRow]:
         index = index or IndexUpdate()
         now = _now()
@@ -204,6 +211,8 @@ class EventStore:
             await conn.execute(insert(events), rows)
             if index.models:
                 await _add_usage(conn, session_id, index)
+            if step is not None:
+                await conn.execute(_keep_step(conn, session_id, step, None, now))
             return rows
 
         rows = await self._transaction(write)
@@ -226,15 +235,10 @@ class EventStore:
         return (True, pickle.loads(row[0])) if row else (False, None)
 
     async def put_step(self, session_id: str, name: str, value: Any) -> None:
-        """Keep a finished step's result (written once; a replay never writes it again)."""
-        blob = pickle.dumps(value)
+        """Keep a finished step's result (once: a step its events already marked stays as is)."""
 
         async def write(conn: AsyncConnection) -> None:
-            await conn.execute(
-                insert(step_results).values(
-                    session_id=session_id, name=name, value=blob, created_at=_now()
-                )
-            )
+            await conn.execute(_keep_step(conn, session_id, name, value, _now()))
 
         await asyncio.shield(self._transaction(write))
 
@@ -350,3 +354,13 @@ async def _add_usage(conn: AsyncConnection, session_id: str, index: IndexUpdate)
                 set_={name: getattr(llm_usage.c, name) + value for name, value in added.items()},
             )
         )
+
+
+def _keep_step(conn: AsyncConnection, session_id: str, name: str, value: Any, now: datetime) -> Any:
+    """INSERT a finished step's result, or nothing when the step is already kept."""
+    insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    return (
+        insert_(step_results)
+        .values(session_id=session_id, name=name, value=pickle.dumps(value), created_at=now)
+        .on_conflict_do_nothing(index_elements=["session_id", "name"])
+    )
