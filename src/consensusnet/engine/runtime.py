@@ -54,14 +54,19 @@ class Runtime(Protocol):
     async def shutdown(self) -> None: ...
 
 
+# What a step returns when its own commit already marked it finished (see `record`).
+ALREADY_KEPT = object()
+
+
 async def record(ctx: WorkflowContext, log: SessionLog, step_name: str, *events: Event) -> None:
     """Append events inside a step, so a replayed workflow never appends them twice.
 
     The events and the step's mark go in one commit: a crash can lose both, never only one.
     """
 
-    async def append() -> None:
+    async def append() -> object:
         await log.append(ctx.session_id, *events, step=step_name)
+        return ALREADY_KEPT
 
     await ctx.step(step_name, append)
 
@@ -153,7 +158,8 @@ class StoredStepContext:
             if found:
                 return value  # type: ignore[no-any-return]
         result = await fn()
-        await self._steps.put_step(self.session_id, name, result)
+        if result is not ALREADY_KEPT:
+            await self._steps.put_step(self.session_id, name, result)
         return result
 
 
