@@ -114,6 +114,9 @@ async def test_interjection_is_recorded_for_the_next_round(board_api: RunningApi
         assert any(e["type"] == "board.interjection" for e in events)
         late = await alice.post(url, json={"text": "too late"})
         assert late.status_code == 409
+        # The export is the board's own report, as the CLI writes it, not a generic dump.
+        report = await alice.get(f"/api/v1/sessions/{session_id}/export", params={"format": "md"})
+        assert report.text.startswith("# Board report: ")
 
 
 async def test_a_board_can_pin_its_owners_persona(board_api: RunningApi) -> None:

@@ -123,3 +123,44 @@ def test_eval_reports_every_invalid_line_with_its_number(tmp_path: Path) -> None
     assert "has no items" in " ".join(cli("eval", str(empty), data_dir=tmp_path).stderr.split())
     missing = cli("eval", str(tmp_path / "nope.jsonl"), data_dir=tmp_path)
     assert missing.returncode == 2
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_resume_finishes_a_verification_that_never_ran(tmp_path: Path) -> None:
+    """A verify session recorded but not run (the process died first) resumes from the CLI."""
+    import asyncio
+
+    from consensusnet.compose import App
+    from consensusnet.domain.config import Settings
+    from consensusnet.domain.events import SessionCreated
+
+    data = tmp_path / "data"
+
+    async def record_only() -> str:
+        app = App(Settings(_env_file=None, data_dir=data, runtime="memory"))  # type: ignore[call-arg]
+        try:
+            services = await app.services()
+            return await services.log.create(
+                SessionCreated(
+                    kind="verify",
+                    title="Eiffel",
+                    input={"text": "The Eiffel Tower was completed in 1889."},
+                    options={"sources": ["local"], "panel": 3},
+                )
+            )
+        finally:
+            await app.close()
+
+    session_id = asyncio.run(record_only())
+    out = tmp_path / "reports"
+    resumed = cli(
+        "--provider", "scripted", "resume", session_id[:8], "--export", "md", "--out", str(out),
+        "--json", data_dir=data,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    view = json.loads(resumed.stdout)
+    assert (view["id"], view["kind"], view["status"]) == (session_id, "verify", "completed")
+    assert view["verify"]["claims"]
+    report = out / f"verify-{session_id[:12]}.md"
+    assert report.read_text().startswith("# Verification")

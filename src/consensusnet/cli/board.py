@@ -12,7 +12,6 @@ import typer
 from rich.live import Live
 
 from consensusnet.board import KIND
-from consensusnet.board.report import FORMATS, Format, render
 from consensusnet.cli.board_live import render_live
 from consensusnet.cli.common import (
     OVERRIDES,
@@ -20,13 +19,16 @@ from consensusnet.cli.common import (
     err_console,
     is_interactive,
     load_settings,
+    parse_formats,
+    pause_interrupted,
     run,
 )
 from consensusnet.compose import App, Services
 from consensusnet.domain.errors import ConsensusNetError
-from consensusnet.domain.events import SessionCreated, SessionPaused
+from consensusnet.domain.events import SessionCreated
 from consensusnet.domain.events_board import ClarificationAnswered, ReportExported
 from consensusnet.engine.view import SessionView, apply, fold_session
+from consensusnet.reports import Format, write_reports
 
 
 def read_context(path: Path | None) -> str:
@@ -43,27 +45,6 @@ def read_context(path: Path | None) -> str:
         except ValueError as error:
             raise ConsensusNetError(f"{path} is not valid JSON: {error}") from None
     return text
-
-
-def parse_formats(spec: str) -> list[Format]:
-    """'md,json' -> ['md', 'json']; an unknown format is a usage error."""
-    formats: list[Format] = []
-    for item in (part.strip().lower() for part in spec.split(",") if part.strip()):
-        if item not in FORMATS:
-            raise typer.BadParameter(f"unknown format {item!r}; use md, json, html")
-        formats.append(item)  # type: ignore[arg-type]
-    return formats
-
-
-def export_reports(view: SessionView, formats: list[Format], out: Path) -> dict[str, Path]:
-    """Write the report files for `view`; returns the path of each format."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    for fmt in formats:
-        path = out / f"board-{view.id[:12]}.{fmt}"
-        path.write_text(render(view, fmt), encoding="utf-8")
-        paths[fmt] = path
-    return paths
 
 
 async def record_exports(services: Services, session_id: str, paths: dict[str, Path]) -> None:
@@ -107,9 +88,7 @@ async def follow(
             display.update(render_live(view, last, started))
     except (asyncio.CancelledError, KeyboardInterrupt):
         display.stop()
-        await app.runtime.pause(session_id)
-        await services.log.append(session_id, SessionPaused(reason="interrupted (Ctrl-C)"))
-        err_console.print(f"[yellow]Paused.[/] Continue with: consensusnet resume {session_id}")
+        await pause_interrupted(app, session_id)
         raise
     finally:
         display.stop()
@@ -148,7 +127,7 @@ async def run_board(
             live=not as_json,
             can_answer=created.options.get("clarify") == "ask",
         )
-        paths = export_reports(view, formats, out or app.settings.data_dir / "reports")
+        paths = write_reports(view, formats, out or app.settings.data_dir / "reports")
         await record_exports(services, session_id, paths)
     finally:
         await app.close()

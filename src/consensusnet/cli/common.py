@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -20,6 +20,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from consensusnet.domain.config import Settings
 from consensusnet.domain.errors import ConsensusNetError
+from consensusnet.domain.events import SessionPaused
+from consensusnet.reports import FORMATS, Format
+
+if TYPE_CHECKING:
+    from consensusnet.compose import App
 
 T = TypeVar("T")
 console = Console()
@@ -109,3 +114,21 @@ def waiting(message: str) -> Iterator[Callable[[str], None]]:
 
     with progress:
         yield update
+
+
+async def pause_interrupted(app: App, session_id: str) -> None:
+    """Ctrl-C while following a session: pause it durably and say how to continue."""
+    services = await app.services()
+    await app.runtime.pause(session_id)
+    await services.log.append(session_id, SessionPaused(reason="interrupted (Ctrl-C)"))
+    err_console.print(f"[yellow]Paused.[/] Continue with: consensusnet resume {session_id}")
+
+
+def parse_formats(spec: str) -> list[Format]:
+    """'md,json' -> ['md', 'json']; an unknown format is a usage error."""
+    formats: list[Format] = []
+    for item in (part.strip().lower() for part in spec.split(",") if part.strip()):
+        if item not in FORMATS:
+            raise typer.BadParameter(f"unknown format {item!r}; use md, json, html")
+        formats.append(item)  # type: ignore[arg-type]
+    return formats

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from consensusnet.board import KIND
-from consensusnet.cli.board import export_reports, finish, follow, parse_formats, record_exports
-from consensusnet.cli.common import console, load_settings, run
+from consensusnet.board import KIND as BOARD_KIND
+from consensusnet.cli import board, verify
+from consensusnet.cli.common import console, load_settings, parse_formats, run
 from consensusnet.compose import App
 from consensusnet.domain.errors import ConsensusNetError
 from consensusnet.domain.events import TERMINAL_STATUSES
+from consensusnet.reports import write_reports
+from consensusnet.verify.workflow import KIND as VERIFY_KIND
+
+RESUMABLE = (BOARD_KIND, VERIFY_KIND)
 
 
 async def _resume(session_id: str, formats_spec: str, out: Path | None, as_json: bool) -> None:
     app = App(load_settings())
+    started = time.perf_counter()
     try:
         services = await app.start()
         full_id = await services.log.resolve_id(session_id)
         view = await services.log.view(full_id)
-        if view.kind != KIND:
-            raise ConsensusNetError(f"Session {full_id} is a {view.kind!r} session, not a board.")
+        if view.kind not in RESUMABLE:
+            raise ConsensusNetError(
+                f"Session {full_id} is a {view.kind!r} session; only board and verify sessions "
+                "resume from the command line."
+            )
         if view.status not in TERMINAL_STATUSES:
             if await app.runtime.exists(full_id):
                 await app.runtime.resume(full_id)
@@ -31,16 +40,25 @@ async def _resume(session_id: str, formats_spec: str, out: Path | None, as_json:
         elif view.status != "completed":
             raise ConsensusNetError(
                 f"Session {full_id} ended as {view.status}; it cannot be resumed.",
-                hint="Start a new board with `consensusnet board`.",
+                hint=f"Start a new one with `consensusnet {view.kind}`.",
             )
-        view = await follow(app, services, full_id, live=not as_json, can_answer=False)
-        paths = export_reports(
+        if view.kind == BOARD_KIND:
+            view = await board.follow(app, services, full_id, live=not as_json, can_answer=False)
+        else:
+            view = await verify.follow(app, full_id, live=not as_json)
+            await app.runtime.wait(full_id)
+            view = await services.log.view(full_id)
+        paths = write_reports(
             view, parse_formats(formats_spec), out or app.settings.data_dir / "reports"
         )
-        await record_exports(services, full_id, paths)
+        if view.kind == BOARD_KIND:
+            await board.record_exports(services, full_id, paths)
     finally:
         await app.close()
-    finish(view, paths, as_json)
+    if view.kind == BOARD_KIND:
+        board.finish(view, paths, as_json)
+    else:
+        verify.finish(view, paths, as_json, time.perf_counter() - started)
 
 
 async def _export(session_id: str, fmt: str, out: Path | None) -> dict[str, Path]:
@@ -49,8 +67,9 @@ async def _export(session_id: str, fmt: str, out: Path | None) -> dict[str, Path
         services = await app.services()
         full_id = await services.log.resolve_id(session_id)
         view = await services.log.view(full_id)
-        paths = export_reports(view, parse_formats(fmt), out or app.settings.data_dir / "reports")
-        await record_exports(services, full_id, paths)
+        paths = write_reports(view, parse_formats(fmt), out or app.settings.data_dir / "reports")
+        if view.kind == BOARD_KIND:  # a board's log notes its exports
+            await board.record_exports(services, full_id, paths)
         return paths
     finally:
         await app.close()
@@ -68,7 +87,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--json", help="Print only the final view JSON.")
         ] = False,
     ) -> None:
-        """Continue a paused or interrupted board session from its last finished step."""
+        """Continue a paused or interrupted board or verify session from its last finished step."""
         run(lambda: _resume(session_id, export, out, as_json))
 
     @app.command("export")

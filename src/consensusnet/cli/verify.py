@@ -16,14 +16,22 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from consensusnet.cli.common import console, err_console, load_settings, run
+from consensusnet.cli.common import (
+    console,
+    err_console,
+    load_settings,
+    parse_formats,
+    pause_interrupted,
+    run,
+)
 from consensusnet.compose import App
 from consensusnet.domain.errors import ConsensusNetError
-from consensusnet.domain.events import SessionCreated, SessionPaused
+from consensusnet.domain.events import SessionCreated
 from consensusnet.engine.view import SessionView, apply, fold_session
 from consensusnet.engine.view_verify import ClaimView
+from consensusnet.reports import Format, write_reports
 from consensusnet.verify.ports import SOURCE_NAMES
-from consensusnet.verify.report import FORMATS, render, render_markdown
+from consensusnet.verify.report import render_markdown
 from consensusnet.verify.workflow import KIND
 
 LABEL_STYLE = {
@@ -125,7 +133,8 @@ def _claim_panel(claim: ClaimView) -> RenderableType:
     return table
 
 
-async def _follow(app: App, session_id: str, *, live: bool) -> SessionView:
+async def follow(app: App, session_id: str, *, live: bool) -> SessionView:
+    """Show a verification live until it ends; Ctrl-C pauses it."""
     services = await app.services()
     view = fold_session(session_id, [])
     screen = LiveVerification(view, time.monotonic())
@@ -139,27 +148,15 @@ async def _follow(app: App, session_id: str, *, live: bool) -> SessionView:
             display.refresh()
     except (asyncio.CancelledError, KeyboardInterrupt):
         display.stop()
-        await app.runtime.pause(session_id)
-        await services.log.append(session_id, SessionPaused(reason="interrupted (Ctrl-C)"))
-        err_console.print(f"[yellow]Paused.[/] Session {session_id}")
+        await pause_interrupted(app, session_id)
         raise
     finally:
         display.stop()
     return view
 
 
-def _export(view: SessionView, formats: list[str], out: Path) -> dict[str, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for fmt in formats:
-        path = out / f"verify-{view.id[:12]}.{fmt}"
-        path.write_text(render(view, fmt), encoding="utf-8")
-        paths[fmt] = path
-    return paths
-
-
 async def _verify(
-    text: str, options: dict[str, Any], formats: list[str], out: Path, as_json: bool
+    text: str, options: dict[str, Any], formats: list[Format], out: Path, as_json: bool
 ) -> None:
     app = App(load_settings())
     started = time.perf_counter()
@@ -172,12 +169,16 @@ async def _verify(
         )
         if not as_json:
             err_console.print(f"Session {session_id}")
-        await _follow(app, session_id, live=not as_json)
+        await follow(app, session_id, live=not as_json)
         await app.runtime.wait(session_id)
         view = await (await app.services()).log.view(session_id)
     finally:
         await app.close()
-    paths = _export(view, formats, out)
+    finish(view, write_reports(view, formats, out), as_json, time.perf_counter() - started)
+
+
+def finish(view: SessionView, paths: dict[str, Path], as_json: bool, elapsed: float) -> None:
+    """Print the outcome: the view as JSON, or the verdicts and report paths."""
     if as_json:
         typer.echo(json.dumps(view.model_dump(mode="json"), indent=2, default=str))
         return
@@ -186,10 +187,7 @@ async def _verify(
     console.print(Markdown(render_markdown(view)))
     for fmt, path in paths.items():
         console.print(f"Report ({fmt}): {path}")
-    console.print(
-        f"[dim]{view.llm.calls} LLM calls · {time.perf_counter() - started:.1f} s · "
-        f"session {view.id}[/]"
-    )
+    console.print(f"[dim]{view.llm.calls} LLM calls · {elapsed:.1f} s · session {view.id}[/]")
 
 
 def register(app: typer.Typer) -> None:
@@ -222,5 +220,5 @@ def register(app: typer.Typer) -> None:
         else:
             body = text or ""
         options = verify_options(sources, panel, models, critic=not no_critic)
-        formats = _csv(export, FORMATS, "--export")
+        formats = parse_formats(export)
         run(lambda: _verify(body, options, formats, out, as_json))

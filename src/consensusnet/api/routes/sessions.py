@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from consensusnet.api.deps import SessionsDep, StateDep
 from consensusnet.api.errors import responses
-from consensusnet.api.export import MEDIA_TYPES, render
 from consensusnet.api.schemas import (
     ActionResult,
     AnswersIn,
@@ -21,6 +20,7 @@ from consensusnet.api.schemas import (
 )
 from consensusnet.api.sse import stream_session
 from consensusnet.engine.view import SessionView
+from consensusnet.reports import MEDIA_TYPES, Format, render
 
 router = APIRouter(
     prefix="/api/v1/sessions", tags=["sessions"], responses=responses(401, 404, 422, 429, 503)
@@ -144,9 +144,9 @@ async def delete(session_id: SessionId, sessions: SessionsDep) -> Response:
 async def export(
     session_id: SessionId,
     sessions: SessionsDep,
-    format: Annotated[Literal["md", "json", "html"], Query()] = "md",
+    format: Annotated[Format, Query()] = "md",
 ) -> Response:
-    """The session as Markdown, JSON or HTML."""
+    """The session's report as Markdown, JSON or HTML (a board's or a verification's own)."""
     view = await sessions.view(session_id)
     filename = f"session-{session_id[:12]}.{format}"
     return Response(

@@ -1,14 +1,24 @@
-"""Exports of a session's folded view: JSON, Markdown and HTML render the same fold."""
+"""A session's report in md, json or html, whoever asks (the CLI, the API).
+
+Boards and verifications have reports of their own; any other kind (a benchmark's sessions)
+gets a generic one rendered from the same fold.
+"""
 
 from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 from typing import Any, Literal
 
+from consensusnet.board import KIND as BOARD_KIND
+from consensusnet.board import report as board_report
 from consensusnet.engine.view import SessionView
+from consensusnet.verify import report as verify_report
+from consensusnet.verify.workflow import KIND as VERIFY_KIND
 
-ExportFormat = Literal["md", "json", "html"]
+Format = Literal["md", "json", "html"]
+FORMATS: tuple[Format, ...] = ("md", "json", "html")
 MEDIA_TYPES = {"md": "text/markdown", "json": "application/json", "html": "text/html"}
 
 
@@ -19,7 +29,7 @@ def _value(value: Any) -> str:
 
 
 def to_markdown(view: SessionView) -> str:
-    """A readable report of the session."""
+    """A generic report of any session: its input, result and folded parts."""
     usage = view.llm.usage
     lines = [
         f"# {view.title}",
@@ -62,10 +72,25 @@ def to_html(view: SessionView) -> str:
     )
 
 
-def render(view: SessionView, fmt: ExportFormat) -> str:
-    """The export in the requested format."""
+def render(view: SessionView, fmt: Format) -> str:
+    """The session's report in `fmt`."""
+    if view.kind == BOARD_KIND:
+        return board_report.render(view, fmt)
+    if view.kind == VERIFY_KIND:
+        return verify_report.render(view, fmt)
     if fmt == "json":
         return view.model_dump_json(indent=2)
     if fmt == "html":
         return to_html(view)
     return to_markdown(view)
+
+
+def write_reports(view: SessionView, formats: list[Format], out: Path) -> dict[str, Path]:
+    """Write `<kind>-<id>.<format>` files into `out`; the path of each format."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for fmt in formats:
+        path = out / f"{view.kind}-{view.id[:12]}.{fmt}"
+        path.write_text(render(view, fmt), encoding="utf-8")
+        paths[fmt] = path
+    return paths
