@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
+from consensusnet.testing.services import require_redis
+
 REDIS_URL = "redis://127.0.0.1:6379/14"
-
-
-def require_redis() -> None:
-    """Fail under CI, skip on a laptop without Redis (as tests/conftest.py does)."""
-    import os
-
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=2):
-            return
-    except OSError:
-        if os.environ.get("CI"):
-            pytest.fail("Redis is not reachable on 127.0.0.1:6379 (CI=true)")
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ session completes, and once Redis is back the notifier publishes and subscribes 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import time
@@ -20,7 +19,7 @@ from redis.asyncio import Redis
 
 from consensusnet.testing.api_client import Frame, read_frames, wait_status
 from consensusnet.testing.cluster import ProcessCluster, free_port
-from consensusnet.testing.services import reachable
+from consensusnet.testing.services import reachable, require
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REDIS_SERVER = Path("/usr/bin/redis-server")
@@ -62,11 +61,7 @@ class PrivateRedis:
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    if not REDIS_SERVER.exists():
-        message = f"{REDIS_SERVER} is not installed"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI=true: integration services are required)")
-        pytest.skip(message)
+    require(REDIS_SERVER.exists(), f"{REDIS_SERVER} is not installed")
     server = PrivateRedis(free_port(), tmp_path / "redis.log")
     server.start()
     try:

@@ -26,14 +26,18 @@ def reachable(host: str, port: int) -> bool:
         return False
 
 
-def require_service(name: str, host: str, port: int) -> None:
+def require(available: bool, message: str) -> None:
     """Fail under CI (a missing service is a broken run), skip on a developer's laptop."""
-    if reachable(host, port):
+    if available:
         return
-    message = f"{name} is not reachable on {host}:{port}"
     if os.environ.get("CI"):
         pytest.fail(message + " (CI=true: integration services are required)")
     pytest.skip(message)
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """A TCP service on host:port, or fail (CI) / skip (laptop)."""
+    require(reachable(host, port), f"{name} is not reachable on {host}:{port}")
 
 
 def require_postgres() -> None:
